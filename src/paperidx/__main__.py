@@ -1,0 +1,3 @@
+from paperidx.cli import main
+
+main()

@@ -1,0 +1,82 @@
+"""Acronyms a library defines for itself: "Low-Rank Adaptation (LoRA)" -> LoRA.
+
+Mined from abstracts at ingest so that a query for "MoE" also finds papers that only write
+"Mixture-of-Experts", and the other way round. A pair counts only when the short form's
+letters can be matched, in order, to the initials (or word starts) of the words just
+before the parenthesis, which keeps "(see Table 1)" and "(ours)" out.
+"""
+
+from __future__ import annotations
+
+import re
+
+_PARENTHESIZED = re.compile(r"\(\s*([A-Za-z0-9][A-Za-z0-9\-]{1,11}?)s?\s*\)")
+_WORD = re.compile(r"[A-Za-z0-9]+(?:[-'][A-Za-z0-9]+)*")
+MAX_LONG_WORDS = 8
+
+
+def find_acronyms(text: str) -> list[tuple[str, str]]:
+    """(short, long) pairs defined in `text`, e.g. ("lora", "low-rank adaptation")."""
+    pairs: list[tuple[str, str]] = []
+    for match in _PARENTHESIZED.finditer(text):
+        short = match.group(1)
+        letters = [c for c in short if c.isalpha()]
+        if len(letters) < 2 or not any(c.isupper() for c in short):
+            continue
+        before = _WORD.findall(text[max(0, match.start() - 120) : match.start()])
+        long_form = _long_form(short, before[-MAX_LONG_WORDS:])
+        if long_form:
+            pairs.append((short.lower(), long_form.lower()))
+    return list(dict.fromkeys(pairs))
+
+
+def _long_form(short: str, words: list[str]) -> str | None:
+    """The shortest tail of `words` whose word starts spell the short form's letters."""
+    target = "".join(c for c in short if c.isalnum()).lower()
+    for start in range(len(words) - 1, -1, -1):
+        candidate = words[start:]
+        if len(candidate) < 2 and "-" not in candidate[0]:
+            continue
+        if _spells(target, candidate):
+            if candidate[0].lower() in {"the", "a", "an", "of", "and", "for", "with"}:
+                return None
+            return " ".join(candidate)
+    return None
+
+
+def _spells(target: str, words: list[str]) -> bool:
+    # Split hyphenated words so "Mixture-of-Experts" offers M, o, E.
+    parts = [p for w in words for p in re.split(r"[-']", w) if p]
+    if not parts or not target or parts[0][0].lower() != target[0]:
+        return False
+    return _match(target, [p.lower() for p in parts])
+
+
+def _match(target: str, parts: list[str]) -> bool:
+    """Every part contributes at least its first letter, in order; letters may come from inside
+    a part (like "Gaussian Splatting" -> GS, "3D Gaussian Splatting" -> 3DGS)."""
+    if not parts:
+        return not target
+    if not target:
+        return all(
+            p in {"of", "and", "for", "the", "a", "an", "in", "on", "to", "with"} for p in parts
+        )
+    head, rest = parts[0], parts[1:]
+    if head in {"of", "and", "for", "the", "a", "an", "in", "on", "to", "with"} and _match(
+        target, rest
+    ):
+        return True
+    if not head or head[0] != target[0]:
+        return False
+    # Take 1..n letters from this part (a prefix-subsequence), then continue.
+    for taken in range(1, len(target) + 1):
+        if not _is_subsequence(target[1:taken], head[1:]):
+            break
+        if _match(target[taken:], rest):
+            return True
+    return False
+
+
+def _is_subsequence(needle: str, haystack: str) -> bool:
+    it = iter(haystack)
+    return all(ch in it for ch in needle)

@@ -1,0 +1,60 @@
+"""One error hierarchy for the whole library, and the exit code each family maps to.
+
+Library code raises these; only the CLI turns them into a message and an exit code, in one
+place (`paperidx.cli`). Every message is written to be shown to the user as one line.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Process exit codes; documented in the README."""
+
+    OK = 0
+    ERROR = 1  # anything unexpected
+    USAGE = 2  # bad command line (typer/click's own code)
+    INPUT = 3  # a digest could not be read or held no papers
+    NOT_FOUND = 4  # no paper with that id
+    AMBIGUOUS = 5  # an id prefix matches several papers
+    LIBRARY = 6  # the library on disk is damaged, read-only or full
+    LOCKED = 7  # another paperidx process held the library for too long
+    INTERRUPTED = 130
+
+
+class PaperidxError(Exception):
+    """Base of every error paperidx reports to the user."""
+
+    exit_code: ExitCode = ExitCode.ERROR
+
+
+class InputError(PaperidxError):
+    """An input file cannot be read as a digest."""
+
+    exit_code = ExitCode.INPUT
+
+
+class NotFoundError(PaperidxError):
+    exit_code = ExitCode.NOT_FOUND
+
+
+class AmbiguousIdError(PaperidxError):
+    exit_code = ExitCode.AMBIGUOUS
+
+    def __init__(self, prefix: str, candidates: list[tuple[str, str]]) -> None:
+        self.prefix = prefix
+        self.candidates = candidates
+        shown = "; ".join(f"{pid} {title[:60]}" for pid, title in candidates[:10])
+        more = f" (and {len(candidates) - 10} more)" if len(candidates) > 10 else ""
+        super().__init__(f"id prefix {prefix!r} matches {len(candidates)} papers: {shown}{more}")
+
+
+class LibraryError(PaperidxError):
+    """The library on disk cannot be used: damaged, unreadable, read-only or full."""
+
+    exit_code = ExitCode.LIBRARY
+
+
+class LockTimeoutError(PaperidxError):
+    exit_code = ExitCode.LOCKED

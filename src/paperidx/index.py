@@ -1,0 +1,191 @@
+"""The Whoosh full-text index: the only module that imports whoosh.
+
+The index is derived data. It is built from the record store and can always be rebuilt
+(`paperidx reindex`); the store remains the source of truth. Beside Whoosh's own files the
+index keeps a small state file with the schema version it was built with and the store
+revision it has caught up to: a different schema version means "rebuild", a lower revision
+means "index the papers changed since".
+
+Only the paper id is stored in the index; titles and abstracts for display come from the
+store, which keeps the index small and ingest fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
+from whoosh.fields import ID, NUMERIC, TEXT, Schema
+from whoosh.index import EmptyIndexError, LockError
+
+from paperidx.errors import LibraryError, LockTimeoutError
+from paperidx.results import StoredPaper
+
+SCHEMA_VERSION = 1
+STATE_FILE = "paperidx-index.json"
+INDEX_NAME = "papers"
+BULK_THRESHOLD = 5_000
+
+ANALYZER = StemmingAnalyzer()
+
+
+def build_schema() -> Schema:
+    return Schema(
+        id=ID(stored=True, unique=True),
+        title=TEXT(analyzer=ANALYZER, phrase=True),
+        abstract=TEXT(analyzer=ANALYZER, phrase=True),
+        text=TEXT(analyzer=ANALYZER, phrase=True),
+        authors=TEXT(analyzer=StandardAnalyzer(stoplist=None)),
+        arxiv_id=ID,
+        date=NUMERIC(int, bits=32, signed=False, sortable=True),
+    )
+
+
+@dataclass(slots=True)
+class IndexState:
+    schema: int = SCHEMA_VERSION
+    revision: int = 0
+
+
+@dataclass(slots=True)
+class RawHit:
+    paper_id: str
+    score: float
+
+
+@dataclass(slots=True)
+class IndexResults:
+    hits: list[RawHit]
+    total: int
+    terms: set[str] = field(default_factory=set)
+
+
+def _document(paper: StoredPaper) -> dict[str, Any]:
+    date = paper.date
+    return {
+        "id": paper.id,
+        "title": paper.title,
+        "abstract": paper.abstract,
+        "text": f"{paper.title}\n{paper.abstract}",
+        "authors": ", ".join(paper.authors),
+        "arxiv_id": paper.arxiv_id or "",
+        "date": int(date.strftime("%Y%m%d")) if date else 0,
+    }
+
+
+class SearchIndex:
+    """A Whoosh index in one folder, plus its state file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    # -- state -------------------------------------------------------------------------
+
+    def state(self) -> IndexState | None:
+        """The recorded state, or None when there is no usable index."""
+        try:
+            data = json.loads((self.path / STATE_FILE).read_text(encoding="utf-8"))
+            state = IndexState(schema=int(data["schema"]), revision=int(data["revision"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if state.schema != SCHEMA_VERSION or not self._exists():
+            return None
+        return state
+
+    def _write_state(self, revision: int) -> None:
+        target = self.path / STATE_FILE
+        temporary = target.with_suffix(".tmp")
+        temporary.write_text(
+            json.dumps({"schema": SCHEMA_VERSION, "revision": revision}), encoding="utf-8"
+        )
+        os.replace(temporary, target)
+
+    def _exists(self) -> bool:
+        try:
+            return bool(whoosh_index.exists_in(str(self.path), indexname=INDEX_NAME))
+        except Exception:
+            return False
+
+    # -- writing -----------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Throw the index away and start an empty one (the store is untouched)."""
+        if self.path.exists():
+            shutil.rmtree(self.path)
+        self.path.mkdir(parents=True)
+        whoosh_index.create_in(str(self.path), build_schema(), indexname=INDEX_NAME)
+        self._write_state(0)
+
+    def apply(self, papers: Iterable[StoredPaper], *, fresh: bool, bulk: bool) -> int:
+        """Index new or changed papers in one commit. Returns how many were indexed.
+
+        `fresh` (an index known to be empty) skips the delete-before-add of an update.
+        """
+        count = 0
+        with self._writer(bulk=bulk) as writer:
+            add = writer.add_document if fresh else writer.update_document
+            for paper in papers:
+                add(**_document(paper))
+                count += 1
+        return count
+
+    def mark_revision(self, revision: int) -> None:
+        """Record that every store change up to `revision` is in the index."""
+        self._write_state(revision)
+
+    @contextmanager
+    def _writer(self, *, bulk: bool) -> Iterator[Any]:
+        ix = self._open()
+        try:
+            if bulk:
+                writer = ix.writer(procs=os.cpu_count() or 1, limitmb=256, multisegment=True)
+            else:
+                writer = ix.writer(timeout=30.0)
+        except LockError:
+            raise LockTimeoutError("the search index is locked by another writer") from None
+        try:
+            yield writer
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+
+    def _open(self) -> Any:
+        try:
+            return whoosh_index.open_dir(str(self.path), indexname=INDEX_NAME)
+        except (EmptyIndexError, OSError, ValueError, EOFError) as error:
+            raise LibraryError(f"the search index at {self.path} is unreadable: {error}") from None
+
+    # -- reading -----------------------------------------------------------------------
+
+    def doc_count(self) -> int:
+        ix = self._open()
+        return int(ix.doc_count())
+
+    def search(self, query_text: str, *, limit: int) -> IndexResults:
+        from whoosh.qparser import OrGroup, QueryParser
+
+        ix = self._open()
+        parser = QueryParser("text", ix.schema, group=OrGroup.factory(0.9))
+        query = parser.parse(query_text)
+        with ix.searcher() as searcher:
+            results = searcher.search(query, limit=limit)
+            hits = [RawHit(hit["id"], float(hit.score or 0.0)) for hit in results]
+            return IndexResults(hits=hits, total=len(results), terms=_query_words(query))
+
+
+def _query_words(query: Any) -> set[str]:
+    words: set[str] = set()
+    for _field, text in query.iter_all_terms():
+        if isinstance(text, bytes):
+            text = text.decode("utf-8", "replace")
+        words.add(str(text))
+    return words

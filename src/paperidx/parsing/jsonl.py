@@ -1,0 +1,125 @@
+"""JSON Lines (one paper object per line) and JSON arrays of flat paper objects.
+
+This is paperidx's own interchange format (what `export --format jsonl` writes) and the
+shape of raw arXiv listings, so field names from both are accepted:
+`title`; `abstract` or `summary`; `authors` (names, or objects with `name`);
+`arxiv_id`, or `id` when it is an arXiv id; `date` or `dates`; `links`; `sources`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from paperidx.parsing.base import ParseEvent, ParseOptions, RawRecord, Skipped
+from paperidx.text import normalize_arxiv_id
+
+_ARXIV_KEYS = ("arxiv_id", "arxiv", "arxivId", "eprint")
+
+
+def parse_jsonl(lines: Iterable[str], options: ParseOptions) -> Iterator[ParseEvent]:
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except (ValueError, RecursionError) as error:
+            yield Skipped(number, f"not a JSON object: {_json_reason(error)}")
+            continue
+        yield record_from_mapping(value, number, options)
+
+
+def parse_json_array(lines: Iterable[str], options: ParseOptions) -> Iterator[ParseEvent]:
+    text = "\n".join(lines)
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        line = getattr(error, "lineno", 1)
+        yield Skipped(line, f"invalid JSON: {_json_reason(error)}")
+        return
+    items = value if isinstance(value, list) else [value]
+    for position, item in enumerate(items, start=1):
+        # A JSON array has no useful line per element; report the element's position.
+        event = record_from_mapping(item, 1, options)
+        if isinstance(event, Skipped):
+            event = Skipped(1, f"element {position}: {event.reason}")
+        yield event
+
+
+def _json_reason(error: BaseException) -> str:
+    if isinstance(error, json.JSONDecodeError):
+        return error.msg
+    return "nested too deeply" if isinstance(error, RecursionError) else str(error)
+
+
+def record_from_mapping(value: Any, line: int, options: ParseOptions) -> RawRecord | Skipped:
+    """A raw record from one JSON object, accepting the field names of known producers."""
+    if not isinstance(value, Mapping):
+        return Skipped(line, f"expected a JSON object, found {type(value).__name__}")
+    title = _text(value.get("title"))
+    abstract = _text(value.get("abstract", value.get("summary")))
+    if not title and not abstract:
+        return Skipped(line, "object has neither 'title' nor 'abstract'")
+    dates = _dates(value)
+    return RawRecord(
+        title=title,
+        abstract=abstract,
+        line=line,
+        authors=_authors(value.get("authors")),
+        arxiv_id=_arxiv_id(value),
+        date=dates[0] if dates else options.date,
+        links=[link for link in _strings(value.get("links")) if link],
+        carried_dates=dates[1:],
+        carried_sources=_strings(value.get("sources")),
+    )
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [item for item in value if isinstance(item, str)]
+    return []
+
+
+def _authors(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [name.strip() for name in value.split(",") if name.strip()]
+    if not isinstance(value, list):
+        return []
+    names = []
+    for item in value:
+        if isinstance(item, Mapping):
+            item = item.get("name")
+        if isinstance(item, str) and item.strip():
+            names.append(item)
+    return names
+
+
+def _arxiv_id(value: Mapping[str, Any]) -> str | None:
+    for key in _ARXIV_KEYS:
+        candidate = value.get(key)
+        if isinstance(candidate, str) and candidate.strip():
+            return candidate
+    # Raw arXiv listings call it `id`; our own exports use `id` for the paperidx id.
+    candidate = value.get("id")
+    if isinstance(candidate, str) and normalize_arxiv_id(candidate):
+        return candidate
+    return None
+
+
+def _dates(value: Mapping[str, Any]) -> list[dt.date]:
+    raw = _strings(value.get("dates")) or _strings(value.get("date"))
+    parsed = []
+    for text in raw:
+        try:
+            parsed.append(dt.date.fromisoformat(text[:10]))
+        except ValueError:
+            continue
+    return sorted(set(parsed))

@@ -1,0 +1,268 @@
+"""Turning results into output: a rich table on a terminal, plain lines when piped, and
+JSON, JSON Lines or CSV for scripts.
+
+Renderers are pure: results in, text out to the given stream. Paper text is untrusted, so
+it never reaches the terminal as markup or control codes: rich only ever gets `Text`
+objects (never markup strings), and every plain format escapes control characters with
+`paperidx.text.inert`. JSON keeps the exact text (JSON escapes C0 controls itself; the
+C1 and bidi controls are escaped here too, which leaves the decoded value unchanged).
+
+rich is imported only for the table format, so piped output starts faster.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Literal, TextIO
+
+from paperidx.results import Hit, IngestReport, LibraryStats, SearchResult, StoredPaper
+from paperidx.text import inert
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+OutputFormat = Literal["table", "tsv", "json", "jsonl", "csv"]
+OUTPUT_FORMATS: tuple[OutputFormat, ...] = ("table", "tsv", "json", "jsonl", "csv")
+
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+# -- plain building blocks ----------------------------------------------------------------
+
+
+def json_text(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _tsv_field(value: object) -> str:
+    if value is None:
+        return ""
+    return inert(str(value)).replace("\t", " ")
+
+
+def _write_tsv(out: TextIO, rows: Iterable[Sequence[object]]) -> None:
+    for row in rows:
+        out.write("\t".join(_tsv_field(v) for v in row) + "\n")
+
+
+def _csv_cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "; ".join(inert(str(v)) for v in value)
+    return inert(str(value))
+
+
+def _write_records(out: TextIO, records: list[dict[str, Any]], fmt: OutputFormat) -> None:
+    """The json, jsonl and csv formats, shared by every command that prints records."""
+    if fmt == "json":
+        out.write(json_text(records) + "\n")
+    elif fmt == "jsonl":
+        for record in records:
+            out.write(json_text(record) + "\n")
+    elif fmt == "csv":
+        columns = list(records[0]) if records else []
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        for record in records:
+            writer.writerow([_csv_cell(record.get(c)) for c in columns])
+
+
+def _console(out: TextIO) -> Console:
+    from rich.console import Console
+
+    # NO_COLOR and TERM=dumb are honoured by rich itself.
+    return Console(file=out, highlight=False, markup=False, emoji=False, soft_wrap=False)
+
+
+def _text(value: str, style: str = "") -> Any:
+    from rich.text import Text
+
+    return Text(inert(value), style=style)
+
+
+def _date(paper: StoredPaper) -> str:
+    return paper.date.isoformat() if paper.date else ""
+
+
+# -- search -------------------------------------------------------------------------------
+
+
+def write_hits(result: SearchResult, fmt: OutputFormat, out: TextIO) -> None:
+    if fmt == "tsv":
+        _write_tsv(
+            out,
+            (
+                (h.paper.id, _date(h.paper), f"{h.score:.3f}", h.paper.title, h.snippet)
+                for h in result.hits
+            ),
+        )
+    elif fmt == "table":
+        _hits_table(result, out)
+    else:
+        _write_records(out, [h.to_dict() for h in result.hits], fmt)
+
+
+def _snippet_text(hit: Hit) -> Any:
+    text = _text(hit.snippet, style="dim")
+    for start, end in hit.highlights:
+        text.stylize("bold yellow", start, end)
+    return text
+
+
+def _hits_table(result: SearchResult, out: TextIO) -> None:
+    from rich.table import Table
+
+    if not result.hits:
+        return
+    table = Table(box=None, pad_edge=False, show_edge=False, expand=False)
+    table.add_column("#", justify="right", style="dim")
+    table.add_column("id", style="cyan", no_wrap=True)
+    table.add_column("date", no_wrap=True)
+    table.add_column("score", justify="right", no_wrap=True)
+    table.add_column("title / snippet", ratio=1)
+    for hit in result.hits:
+        cell = _text(hit.paper.title, style="bold")
+        if hit.snippet:
+            cell.append("\n")
+            cell.append_text(_snippet_text(hit))
+        table.add_row(str(hit.rank), hit.paper.id, _date(hit.paper), f"{hit.score:.2f}", cell)
+    _console(out).print(table)
+
+
+# -- list ---------------------------------------------------------------------------------
+
+
+def write_papers(papers: list[StoredPaper], fmt: OutputFormat, out: TextIO) -> None:
+    if fmt == "tsv":
+        _write_tsv(out, ((p.id, _date(p), p.arxiv_id, p.title) for p in papers))
+    elif fmt == "table":
+        _papers_table(papers, out)
+    else:
+        _write_records(out, [_listing(p) for p in papers], fmt)
+
+
+def _listing(paper: StoredPaper) -> dict[str, Any]:
+    record = paper.to_dict()
+    record["date"] = _date(paper) or None
+    return record
+
+
+def _papers_table(papers: list[StoredPaper], out: TextIO) -> None:
+    from rich.table import Table
+
+    if not papers:
+        return
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    table.add_column("id", style="cyan", no_wrap=True)
+    table.add_column("date", no_wrap=True)
+    table.add_column("arXiv", no_wrap=True)
+    table.add_column("title", ratio=1)
+    for paper in papers:
+        table.add_row(paper.id, _date(paper), paper.arxiv_id or "", _text(paper.title))
+    _console(out).print(table)
+
+
+# -- show ---------------------------------------------------------------------------------
+
+
+def write_paper(paper: StoredPaper, fmt: OutputFormat, out: TextIO) -> None:
+    if fmt == "table":
+        _paper_view(paper, out)
+    elif fmt == "tsv":
+        record = _listing(paper)
+        _write_tsv(out, ((key, _csv_cell(value)) for key, value in record.items()))
+    elif fmt == "json":
+        out.write(json_text(_listing(paper)) + "\n")
+    else:
+        _write_records(out, [_listing(paper)], fmt)
+
+
+def _paper_view(paper: StoredPaper, out: TextIO) -> None:
+    from rich.text import Text
+
+    console = _console(out)
+    console.print(_text(paper.title, style="bold"))
+    facts = Text()
+    facts.append(paper.id, style="cyan")
+    dates = ", ".join(d.isoformat() for d in paper.dates)
+    if dates:
+        facts.append(f"  ·  {dates}")
+    if paper.arxiv_url:
+        facts.append("  ·  ")
+        facts.append_text(_text(paper.arxiv_url, style="blue"))
+    console.print(facts)
+    if paper.authors:
+        console.print(_text(", ".join(paper.authors), style="italic"))
+    console.print()
+    console.print(_text(paper.abstract))
+    if paper.links:
+        console.print()
+        for link in paper.links:
+            console.print(_text(f"link: {link}", style="blue"))
+    console.print()
+    for source in paper.sources:
+        console.print(_text(f"from: {source}", style="dim"))
+
+
+# -- stats --------------------------------------------------------------------------------
+
+
+def write_stats(stats: LibraryStats, fmt: OutputFormat, out: TextIO) -> None:
+    record = stats.to_dict()
+    if fmt == "table":
+        from rich.table import Table
+
+        table = Table(box=None, show_header=False, pad_edge=False)
+        table.add_column(style="bold")
+        table.add_column()
+        shown = record | {"size_bytes": _human_size(stats.size_bytes)}
+        for key, value in shown.items():
+            table.add_row(key.replace("_", " "), _text("" if value is None else str(value)))
+        _console(out).print(table)
+    elif fmt == "tsv":
+        _write_tsv(out, record.items())
+    elif fmt == "json":
+        out.write(json_text(record) + "\n")
+    else:
+        _write_records(out, [record], fmt)
+
+
+def _human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+# -- ingest report (messages, for stderr) -------------------------------------------------
+
+
+def ingest_messages(report: IngestReport, *, verbose: bool) -> list[str]:
+    """One line per problem, then a summary line per file and in total."""
+    lines: list[str] = []
+    for file in report.files:
+        lines.extend(inert(n) for n in file.notices)
+        if verbose or file.error is None:
+            lines.extend(inert(s) for s in file.skipped)
+        lines.extend(f"rejected {inert(r)}" for r in file.rejected)
+        if file.error is not None:
+            lines.append(f"error: {inert(file.error)}")
+        else:
+            lines.append(
+                f"{inert(file.source)} ({file.format}): {file.parsed} parsed, {file.new} new, "
+                f"{file.merged} already present, {file.rejected_records} "
+                f"rejected, {len(file.skipped)} skipped"
+            )
+    if len(report.files) > 1:
+        lines.append(
+            f"total: {report.parsed} parsed, {report.new} new, {report.merged} already present, "
+            f"{report.rejected} rejected, {len(report.failed)} files failed"
+        )
+    return lines

@@ -1,0 +1,142 @@
+"""What read commands hand to the renderers: stored papers, search hits, reports.
+
+Plain dataclasses on purpose: `search`, `show` and `list` must start fast, so the read path
+never imports pydantic. `StoredPaper.to_dict()` has the same shape as
+`Paper.model_dump(mode="json")` (a test holds them together).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPaper:
+    id: str
+    title: str
+    abstract: str
+    authors: list[str]
+    arxiv_id: str | None
+    dates: list[dt.date]
+    sources: list[str]
+    links: list[str]
+
+    @property
+    def date(self) -> dt.date | None:
+        return self.dates[0] if self.dates else None
+
+    @property
+    def arxiv_url(self) -> str | None:
+        return f"https://arxiv.org/abs/{self.arxiv_id}" if self.arxiv_id else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "abstract": self.abstract,
+            "authors": list(self.authors),
+            "arxiv_id": self.arxiv_id,
+            "dates": [d.isoformat() for d in self.dates],
+            "sources": list(self.sources),
+            "links": list(self.links),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    rank: int
+    paper: StoredPaper
+    score: float
+    snippet: str = ""
+    # Character spans of matched words inside `snippet`, for highlighting on a terminal.
+    highlights: tuple[tuple[int, int], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        date = self.paper.date
+        return {
+            "rank": self.rank,
+            "id": self.paper.id,
+            "title": self.paper.title,
+            "score": round(self.score, 4),
+            "date": date.isoformat() if date else None,
+            "arxiv_id": self.paper.arxiv_id,
+            "authors": list(self.paper.authors),
+            "snippet": self.snippet,
+        }
+
+
+@dataclass(slots=True)
+class SearchResult:
+    query: str
+    hits: list[Hit]
+    total: int
+    # One-line messages for stderr: corrections, fallbacks, expansions.
+    notices: list[str] = field(default_factory=list)
+    # How the query was understood, for --explain.
+    explanation: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class FileReport:
+    """What one ingested input contributed."""
+
+    source: str
+    format: str
+    parsed: int = 0
+    new: int = 0
+    merged: int = 0
+    # `file:line: field: message`, one per problem; a record can have several.
+    rejected: list[str] = field(default_factory=list)
+    rejected_records: int = 0
+    skipped: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class IngestReport:
+    files: list[FileReport] = field(default_factory=list)
+
+    @property
+    def new(self) -> int:
+        return sum(f.new for f in self.files)
+
+    @property
+    def merged(self) -> int:
+        return sum(f.merged for f in self.files)
+
+    @property
+    def parsed(self) -> int:
+        return sum(f.parsed for f in self.files)
+
+    @property
+    def rejected(self) -> int:
+        return sum(f.rejected_records for f in self.files)
+
+    @property
+    def failed(self) -> list[FileReport]:
+        return [f for f in self.files if f.error is not None]
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryStats:
+    papers: int
+    digests: int
+    first_date: dt.date | None
+    last_date: dt.date | None
+    home: str
+    size_bytes: int
+    with_arxiv_id: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "papers": self.papers,
+            "digests": self.digests,
+            "first_date": self.first_date.isoformat() if self.first_date else None,
+            "last_date": self.last_date.isoformat() if self.last_date else None,
+            "with_arxiv_id": self.with_arxiv_id,
+            "home": self.home,
+            "size_bytes": self.size_bytes,
+        }

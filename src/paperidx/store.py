@@ -1,0 +1,411 @@
+"""The record store: one SQLite database, the library's source of truth.
+
+Every change happens inside one transaction per ingested file and stamps the rows it
+touches with a new store revision. The search index remembers the revision it has caught
+up to, so after a crash anywhere between "store committed" and "index committed" the
+next command re-indexes exactly the rows it missed (see `paperidx.library`).
+
+WAL mode lets `search`, `show` and `list` read a consistent snapshot while an ingest
+writes. A damaged database is reported, never recreated over the user's data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from paperidx.errors import AmbiguousIdError, LibraryError, NotFoundError
+from paperidx.results import StoredPaper
+from paperidx.text import normalize_arxiv_id
+
+if TYPE_CHECKING:
+    from paperidx.models import Paper
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 30_000
+BATCH = 500
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS papers (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    abstract TEXT NOT NULL,
+    authors TEXT NOT NULL,
+    arxiv_id TEXT UNIQUE,
+    dates TEXT NOT NULL,
+    first_date TEXT,
+    sources TEXT NOT NULL,
+    links TEXT NOT NULL,
+    rev INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS papers_by_rev ON papers (rev);
+CREATE INDEX IF NOT EXISTS papers_by_date ON papers (first_date);
+CREATE TABLE IF NOT EXISTS digests (
+    sha256 TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    ingested_at TEXT NOT NULL,
+    papers INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS acronyms (
+    short TEXT NOT NULL,
+    long TEXT NOT NULL,
+    paper_id TEXT NOT NULL,
+    PRIMARY KEY (short, long, paper_id)
+);
+"""
+
+_COLUMNS = "id, title, abstract, authors, arxiv_id, dates, sources, links"
+
+
+def _row_to_paper(row: sqlite3.Row | tuple[Any, ...]) -> StoredPaper:
+    pid, title, abstract, authors, arxiv_id, dates, sources, links = row
+    return StoredPaper(
+        id=pid,
+        title=title,
+        abstract=abstract,
+        authors=json.loads(authors),
+        arxiv_id=arxiv_id,
+        dates=[dt.date.fromisoformat(d) for d in json.loads(dates)],
+        sources=json.loads(sources),
+        links=json.loads(links),
+    )
+
+
+@contextmanager
+def _library_errors(path: Path) -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.DatabaseError as error:
+        raise LibraryError(_describe_sqlite_error(path, error)) from None
+
+
+def _describe_sqlite_error(path: Path, error: sqlite3.DatabaseError) -> str:
+    message = str(error)
+    if "not a database" in message or "malformed" in message:
+        return (
+            f"the record store {path} is damaged ({message}); it was left untouched. "
+            "Restore it from a backup, or move it away to start a new library"
+        )
+    if "readonly" in message or "read-only" in message:
+        return f"the library at {path.parent} is read-only ({message})"
+    if "disk is full" in message or "disk I/O" in message:
+        return f"cannot write to the library at {path.parent}: {message}"
+    if "unable to open" in message:
+        return f"cannot open the record store {path}: {message}"
+    if "locked" in message:
+        return f"the record store {path} stayed locked by another process ({message})"
+    return f"record store {path}: {message}"
+
+
+class Store:
+    """Papers, digests seen and acronyms, in one SQLite file."""
+
+    def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
+        self.path = path
+        self._db = connection
+
+    @classmethod
+    def open(cls, path: Path, *, create: bool = True) -> Store:
+        if not create and not path.exists():
+            raise NotFoundError(f"no library at {path.parent} yet: run 'paperidx ingest' first")
+        with _library_errors(path):
+            if create:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            store = cls(path, db)
+            store._prepare(create)
+            return store
+
+    def _prepare(self, create: bool) -> None:
+        self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version == SCHEMA_VERSION:
+            return
+        if version > SCHEMA_VERSION:
+            raise LibraryError(
+                f"the record store {self.path} was written by a newer paperidx "
+                f"(schema {version}, this version knows {SCHEMA_VERSION}); upgrade paperidx"
+            )
+        if not create:
+            return
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.executescript(f"BEGIN; {_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- reading -----------------------------------------------------------------------
+
+    def revision(self) -> int:
+        with _library_errors(self.path):
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'rev'").fetchone()
+        return int(row[0]) if row else 0
+
+    def count(self) -> int:
+        with _library_errors(self.path):
+            return int(self._db.execute("SELECT count(*) FROM papers").fetchone()[0])
+
+    def get(self, paper_id: str) -> StoredPaper | None:
+        with _library_errors(self.path):
+            row = self._db.execute(
+                f"SELECT {_COLUMNS} FROM papers WHERE id = ?", (paper_id,)
+            ).fetchone()
+        return _row_to_paper(row) if row else None
+
+    def get_many(self, ids: list[str]) -> dict[str, StoredPaper]:
+        found: dict[str, StoredPaper] = {}
+        with _library_errors(self.path):
+            for start in range(0, len(ids), BATCH):
+                chunk = ids[start : start + BATCH]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    f"SELECT {_COLUMNS} FROM papers WHERE id IN ({marks})", chunk
+                )
+                found.update((paper.id, paper) for paper in map(_row_to_paper, rows))
+        return found
+
+    def resolve(self, reference: str) -> StoredPaper:
+        """A paper by id, unique id prefix (like git), or arXiv id / arXiv URL."""
+        reference = reference.strip()
+        arxiv_id = normalize_arxiv_id(reference)
+        with _library_errors(self.path):
+            if arxiv_id:
+                row = self._db.execute(
+                    f"SELECT {_COLUMNS} FROM papers WHERE arxiv_id = ?", (arxiv_id,)
+                ).fetchone()
+                if row:
+                    return _row_to_paper(row)
+            prefix = reference.lower()
+            if prefix and all(c in "0123456789abcdef" for c in prefix):
+                rows = self._db.execute(
+                    f"SELECT {_COLUMNS} FROM papers WHERE id >= ? AND id < ? ORDER BY id LIMIT 51",
+                    (prefix, prefix + "g"),
+                ).fetchall()
+                if len(rows) == 1:
+                    return _row_to_paper(rows[0])
+                if len(rows) > 1:
+                    papers = [_row_to_paper(r) for r in rows]
+                    raise AmbiguousIdError(reference, [(p.id, p.title) for p in papers])
+        raise NotFoundError(f"no paper with id {reference!r} in the library")
+
+    def list(
+        self,
+        *,
+        limit: int | None = None,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+    ) -> list[StoredPaper]:
+        """Newest first: by the day a paper first appeared in a digest, then by title."""
+        clauses, params = _date_clauses(since, until)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        sql = (
+            f"SELECT {_COLUMNS} FROM papers {where} "
+            "ORDER BY first_date IS NULL, first_date DESC, title COLLATE NOCASE"
+        )
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        with _library_errors(self.path):
+            return [_row_to_paper(r) for r in self._db.execute(sql, params)]
+
+    def count_changed(self, after_revision: int) -> int:
+        with _library_errors(self.path):
+            row = self._db.execute("SELECT count(*) FROM papers WHERE rev > ?", (after_revision,))
+            return int(row.fetchone()[0])
+
+    def iter_changed(self, after_revision: int) -> Iterator[StoredPaper]:
+        """Every paper changed after `after_revision`, read in batches."""
+        last_rev, last_id = after_revision, ""
+        while True:
+            with _library_errors(self.path):
+                rows = self._db.execute(
+                    f"SELECT rev, {_COLUMNS} FROM papers WHERE (rev, id) > (?, ?) AND rev > ? "
+                    "ORDER BY rev, id LIMIT ?",
+                    (last_rev, last_id, after_revision, BATCH),
+                ).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield _row_to_paper(row[1:])
+            last_rev, last_id = rows[-1][0], rows[-1][1]
+
+    def digests(self) -> int:
+        with _library_errors(self.path):
+            return int(self._db.execute("SELECT count(*) FROM digests").fetchone()[0])
+
+    def date_range(self) -> tuple[dt.date | None, dt.date | None]:
+        with _library_errors(self.path):
+            low, high = self._db.execute(
+                "SELECT min(first_date), max(first_date) FROM papers"
+            ).fetchone()
+        return (
+            dt.date.fromisoformat(low) if low else None,
+            dt.date.fromisoformat(high) if high else None,
+        )
+
+    def count_with_arxiv_id(self) -> int:
+        with _library_errors(self.path):
+            return int(
+                self._db.execute(
+                    "SELECT count(*) FROM papers WHERE arxiv_id IS NOT NULL"
+                ).fetchone()[0]
+            )
+
+    def acronyms(self) -> dict[str, list[str]]:
+        """Short form -> long forms, most frequent first."""
+        expansions: dict[str, list[str]] = {}
+        with _library_errors(self.path):
+            rows = self._db.execute(
+                "SELECT short, long FROM acronyms GROUP BY short, long "
+                "ORDER BY short, count(*) DESC, long"
+            )
+            for short, long in rows:
+                expansions.setdefault(short, []).append(long)
+        return expansions
+
+    def integrity_problems(self) -> list[str]:
+        with _library_errors(self.path):
+            rows = self._db.execute("PRAGMA quick_check").fetchall()
+        return [r[0] for r in rows if r[0] != "ok"]
+
+    # -- writing -----------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[StoreWriter]:
+        """One atomic change: everything written inside lands together, or not at all."""
+        with _library_errors(self.path):
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                writer = StoreWriter(self._db, self.revision() + 1)
+                yield writer
+                writer.finish()
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+
+def _date_clauses(since: dt.date | None, until: dt.date | None) -> tuple[list[str], list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if since is not None:
+        clauses.append("first_date >= ?")
+        params.append(since.isoformat())
+    if until is not None:
+        clauses.append("first_date <= ?")
+        params.append(until.isoformat())
+    return clauses, params
+
+
+class StoreWriter:
+    """Writes within one transaction; see `Store.transaction`."""
+
+    def __init__(self, db: sqlite3.Connection, revision: int) -> None:
+        self._db = db
+        self.revision = revision
+
+    def add(self, paper: Paper) -> bool:
+        """Store a paper, merging it into the copy already there. True when it is new."""
+        from paperidx.models import merge, paper_id
+
+        existing = self._find(paper)
+        if existing is None:
+            taken = self._load(paper.id)
+            if (
+                taken is not None
+                and paper.arxiv_id
+                and taken.arxiv_id not in (None, paper.arxiv_id)
+            ):
+                # Two different arXiv papers with the same title: keep both, apart.
+                paper = paper.model_copy(
+                    update={"id": paper_id(f"{paper.title}\x00{paper.arxiv_id}")}
+                )
+                existing = self._load(paper.id)
+            else:
+                existing = taken
+        if existing is None:
+            self._write(paper)
+            return True
+        merged = merge(existing, paper)
+        if merged != existing:
+            self._write(merged)
+        return False
+
+    def _find(self, paper: Paper) -> Paper | None:
+        if paper.arxiv_id:
+            row = self._db.execute(
+                f"SELECT {_COLUMNS} FROM papers WHERE arxiv_id = ?", (paper.arxiv_id,)
+            ).fetchone()
+            if row:
+                return _stored_to_model(_row_to_paper(row))
+        existing = self._load(paper.id)
+        if (
+            existing is not None
+            and paper.arxiv_id
+            and existing.arxiv_id not in (None, paper.arxiv_id)
+        ):
+            return None
+        return existing
+
+    def _load(self, paper_id: str) -> Paper | None:
+        row = self._db.execute(
+            f"SELECT {_COLUMNS} FROM papers WHERE id = ?", (paper_id,)
+        ).fetchone()
+        return _stored_to_model(_row_to_paper(row)) if row else None
+
+    def _write(self, paper: Paper) -> None:
+        data = paper.model_dump(mode="json")
+        self._db.execute(
+            "INSERT OR REPLACE INTO papers "
+            "(id, title, abstract, authors, arxiv_id, dates, first_date, sources, links, rev) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                data["id"],
+                data["title"],
+                data["abstract"],
+                json.dumps(data["authors"], ensure_ascii=False),
+                data["arxiv_id"],
+                json.dumps(data["dates"]),
+                data["dates"][0] if data["dates"] else None,
+                json.dumps(data["sources"], ensure_ascii=False),
+                json.dumps(data["links"], ensure_ascii=False),
+                self.revision,
+            ),
+        )
+
+    def record_digest(self, sha256: str, name: str, papers: int) -> None:
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        self._db.execute(
+            "INSERT INTO digests (sha256, name, ingested_at, papers) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (sha256) DO UPDATE SET ingested_at = excluded.ingested_at",
+            (sha256, name, now, papers),
+        )
+
+    def add_acronyms(self, paper_id: str, pairs: Iterable[tuple[str, str]]) -> None:
+        self._db.executemany(
+            "INSERT OR IGNORE INTO acronyms (short, long, paper_id) VALUES (?, ?, ?)",
+            ((short, long, paper_id) for short, long in pairs),
+        )
+
+    def finish(self) -> None:
+        self._db.execute(
+            "INSERT INTO meta (key, value) VALUES ('rev', ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (str(self.revision),),
+        )
+
+
+def _stored_to_model(stored: StoredPaper) -> Paper:
+    from paperidx.models import Paper
+
+    # Already validated when it was stored; skip validation on the way back in.
+    return Paper.model_construct(**stored.to_dict() | {"dates": list(stored.dates)})
+
+
+__all__ = ["SCHEMA_VERSION", "Store", "StoreWriter"]
