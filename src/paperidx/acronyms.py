@@ -26,8 +26,13 @@ def find_acronyms(text: str) -> list[tuple[str, str]]:
         before = _WORD.findall(text[max(0, match.start() - 120) : match.start()])
         long_form = _long_form(short, before[-MAX_LONG_WORDS:])
         if long_form:
-            pairs.append((short.lower(), long_form.lower()))
+            pairs.append((short.lower(), normalize_long_form(long_form)))
     return list(dict.fromkeys(pairs))
+
+
+def normalize_long_form(text: str) -> str:
+    """How long forms are stored and looked up: "Mixture-of-Experts" -> "mixture of experts"."""
+    return " ".join(re.findall(r"[^\W_]+", text.lower()))
 
 
 def _long_form(short: str, words: list[str]) -> str | None:

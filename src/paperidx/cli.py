@@ -238,15 +238,29 @@ def search(
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many results.")] = 10,
     since: SinceOption = None,
     until: UntilOption = None,
+    sort: Annotated[
+        str, typer.Option(help="relevance (best match first) or date (newest first).")
+    ] = "relevance",
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain", help="Say on stderr how the query was understood before the results."
+        ),
+    ] = False,
     output: FormatOption = None,
 ) -> None:
     """Search the library; best matches first.
+
+    Query language: "exact phrase", AND, OR, NOT or -word, title: abstract: author: id:,
+    prefix*, word~ (fuzzy), date:2024-05 or date:>=2024-05-01.
 
     Example: paperidx search "gaussian splatting" --limit 5
     """
     from paperidx.render import write_hits
 
     fmt = _output_format(output)
+    if sort not in ("relevance", "date"):
+        raise typer.BadParameter(f"{sort!r} is not relevance or date", param_hint="--sort")
     text = " ".join(query)
     with _library() as library:
         result = library.search(
@@ -254,12 +268,47 @@ def search(
             limit=limit,
             since=_parse_day(since, option="--since"),
             until=_parse_day(until, end=True, option="--until"),
+            sort_by_date=sort == "date",
         )
+    if explain:
+        _explain(result.explanation)
     for notice in result.notices:
         message(notice)
     write_hits(result, fmt, sys.stdout)
     if not result.hits:
         message(f"no papers match {text!r}")
+
+
+def _explain(explanation: dict[str, Any]) -> None:
+    from paperidx.text import inert
+
+    for key, value in explanation.items():
+        if isinstance(value, dict):
+            value = ", ".join(f"{k} → {v}" for k, v in value.items())
+        elif isinstance(value, list):
+            value = "; ".join(str(v) for v in value)
+        message(inert(f"{key.replace('_', ' ')}: {value}"))
+
+
+@app.command()
+@_reporting_errors
+def similar(
+    paper: Annotated[str, typer.Argument(help="An id, a unique id prefix, or an arXiv id.")],
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many papers.")] = 10,
+    output: FormatOption = None,
+) -> None:
+    """Papers most like this one (by title and abstract), offline.
+
+    Example: paperidx similar 3f2a --limit 5
+    """
+    from paperidx.render import write_hits
+
+    fmt = _output_format(output)
+    with _library() as library:
+        result = library.similar(paper, limit=limit)
+    write_hits(result, fmt, sys.stdout)
+    if not result.hits:
+        message("no similar papers in the library")
 
 
 @app.command()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +27,7 @@ from whoosh.fields import ID, NUMERIC, TEXT, Schema
 from whoosh.index import EmptyIndexError, LockError
 
 from paperidx.errors import LibraryError, LockTimeoutError
+from paperidx.query import QueryPlan
 from paperidx.results import StoredPaper
 
 SCHEMA_VERSION = 1
@@ -65,7 +66,10 @@ class RawHit:
 class IndexResults:
     hits: list[RawHit]
     total: int
+    # Analyzed (stemmed) query terms, for snippets.
     terms: set[str] = field(default_factory=set)
+    notices: list[str] = field(default_factory=list)
+    explanation: dict[str, Any] = field(default_factory=dict)
 
 
 def _document(paper: StoredPaper) -> dict[str, Any]:
@@ -170,22 +174,27 @@ class SearchIndex:
         ix = self._open()
         return int(ix.doc_count())
 
-    def search(self, query_text: str, *, limit: int) -> IndexResults:
-        from whoosh.qparser import OrGroup, QueryParser
+    def search(
+        self,
+        plan: QueryPlan,
+        *,
+        limit: int,
+        sort_by_date: bool = False,
+        expansions: Callable[[list[str]], dict[str, list[str]]] | None = None,
+    ) -> IndexResults:
+        """Run a planned query: parse, correct spelling, expand acronyms, filter, rank."""
+        from paperidx import ranking
 
         ix = self._open()
-        parser = QueryParser("text", ix.schema, group=OrGroup.factory(0.9))
-        query = parser.parse(query_text)
-        with ix.searcher() as searcher:
-            results = searcher.search(query, limit=limit)
-            hits = [RawHit(hit["id"], float(hit.score or 0.0)) for hit in results]
-            return IndexResults(hits=hits, total=len(results), terms=_query_words(query))
+        with ix.searcher(weighting=ranking.weighting()) as searcher:
+            return ranking.run(
+                searcher, plan, limit=limit, sort_by_date=sort_by_date, expansions=expansions
+            )
 
+    def similar(self, paper: StoredPaper, *, limit: int) -> IndexResults:
+        """Papers sharing this one's most distinctive terms."""
+        from paperidx import ranking
 
-def _query_words(query: Any) -> set[str]:
-    words: set[str] = set()
-    for _field, text in query.iter_all_terms():
-        if isinstance(text, bytes):
-            text = text.decode("utf-8", "replace")
-        words.add(str(text))
-    return words
+        ix = self._open()
+        with ix.searcher(weighting=ranking.weighting()) as searcher:
+            return ranking.more_like(searcher, f"{paper.title}\n{paper.abstract}", paper.id, limit)

@@ -31,7 +31,7 @@ from paperidx.results import (
 from paperidx.store import Store, StoreWriter
 
 if TYPE_CHECKING:
-    from paperidx.index import SearchIndex
+    from paperidx.index import IndexResults, SearchIndex
     from paperidx.reading import Source
 
 Progress = Callable[[str], None]
@@ -225,16 +225,46 @@ class Library:
         limit: int = 10,
         since: dt.date | None = None,
         until: dt.date | None = None,
+        sort_by_date: bool = False,
     ) -> SearchResult:
+        from paperidx.query import plan_query
+
         store = self._store_for_reading()
         index = self._readable_index(store)
-        found = index.search(query, limit=limit)
+        plan = plan_query(query, since=since, until=until)
+        found = index.search(
+            plan, limit=limit, sort_by_date=sort_by_date, expansions=store.alternatives
+        )
+        result = self._hits(store, found)
+        result.query = query
+        return result
+
+    def similar(self, reference: str, *, limit: int = 10) -> SearchResult:
+        store = self._store_for_reading()
+        paper = store.resolve(reference)
+        index = self._readable_index(store)
+        result = self._hits(store, index.similar(paper, limit=limit))
+        result.query = f"similar to {paper.id}"
+        return result
+
+    def _hits(self, store: Store, found: IndexResults) -> SearchResult:
+        from paperidx.ranking import snippet
+
         papers = store.get_many([h.paper_id for h in found.hits])
-        hits = [
-            Hit(rank=rank, paper=papers[h.paper_id], score=h.score)
-            for rank, h in enumerate((h for h in found.hits if h.paper_id in papers), start=1)
-        ]
-        return SearchResult(query=query, hits=hits, total=found.total)
+        hits = []
+        for raw in found.hits:
+            paper = papers.get(raw.paper_id)
+            if paper is None:
+                continue  # indexed but gone from the store: the next catch-up drops it
+            text, spans = snippet(paper.abstract, found.terms)
+            hits.append(Hit(len(hits) + 1, paper, raw.score, text, spans))
+        return SearchResult(
+            query="",
+            hits=hits,
+            total=found.total,
+            notices=found.notices,
+            explanation=found.explanation,
+        )
 
     def stats(self) -> LibraryStats:
         store = self._store_for_reading()

@@ -58,6 +58,7 @@ CREATE TABLE IF NOT EXISTS acronyms (
     paper_id TEXT NOT NULL,
     PRIMARY KEY (short, long, paper_id)
 );
+CREATE INDEX IF NOT EXISTS acronyms_by_long ON acronyms (long);
 """
 
 _COLUMNS = "id, title, abstract, authors, arxiv_id, dates, sources, links"
@@ -257,17 +258,32 @@ class Store:
                 ).fetchone()[0]
             )
 
-    def acronyms(self) -> dict[str, list[str]]:
-        """Short form -> long forms, most frequent first."""
-        expansions: dict[str, list[str]] = {}
+    def alternatives(self, phrases: list[str]) -> dict[str, list[str]]:
+        """For each phrase that is a known acronym or long form: the other side's forms.
+
+        Forms seen in fewer than a third as many papers as the most common one are left
+        out, so a stray definition does not drag unrelated papers into results.
+        """
+        wanted = sorted({p.lower() for p in phrases})
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
+        found: dict[str, list[tuple[int, str]]] = {}
         with _library_errors(self.path):
-            rows = self._db.execute(
-                "SELECT short, long FROM acronyms GROUP BY short, long "
-                "ORDER BY short, count(*) DESC, long"
-            )
-            for short, long in rows:
-                expansions.setdefault(short, []).append(long)
-        return expansions
+            for key, other in (("short", "long"), ("long", "short")):
+                rows = self._db.execute(
+                    f"SELECT {key}, {other}, count(*) FROM acronyms WHERE {key} IN ({marks}) "
+                    f"GROUP BY {key}, {other}",
+                    wanted,
+                )
+                for phrase, form, papers in rows:
+                    found.setdefault(phrase, []).append((papers, form))
+        result: dict[str, list[str]] = {}
+        for phrase, forms in found.items():
+            forms.sort(reverse=True)
+            top = forms[0][0]
+            result[phrase] = [form for papers, form in forms[:3] if papers * 3 >= top]
+        return result
 
     def integrity_problems(self) -> list[str]:
         with _library_errors(self.path):

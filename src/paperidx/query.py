@@ -1,0 +1,139 @@
+"""Understanding what the user typed, before the index sees it.
+
+Pure text work, no Whoosh: pulling `date:` filters out of the query, noticing malformed
+syntax (an unbalanced quote or parenthesis, a field with nothing after it) and falling back
+to plain words so that no query string ever fails, and spotting acronyms and their long
+forms so both can be searched. Spelling correction needs the index's vocabulary, so it
+lives in `paperidx.index`; this module only decides which words are plain enough to be
+corrected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+FIELDS = {"title", "abstract", "author", "authors", "id", "arxiv", "text"}
+_DATE_VALUE = r"\d{4}(?:-\d{2}(?:-\d{2})?)?"
+_DATE_CLAUSE = re.compile(
+    rf"(?<!\S)date:(?:(?P<op>[<>]=?)(?P<single>{_DATE_VALUE})"
+    rf"|\[\s*(?P<low>{_DATE_VALUE})?\s+(?:to|TO)\s+(?P<high>{_DATE_VALUE})?\s*\]"
+    rf"|(?P<from>{_DATE_VALUE})\.\.(?P<to>{_DATE_VALUE})?"
+    rf"|(?P<exact>{_DATE_VALUE}))(?!\S)"
+)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_SYNTAX = re.compile(r"[\"()\[\]{}:*?~^+\\]|(?<!\w)-|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b")
+_FIELD_PREFIX = re.compile(r"(?<![\w\"])(\w+):")
+_PLAIN_WORD = re.compile(r"^[^\W_][\w'\-]*$")
+
+
+@dataclass(slots=True)
+class QueryPlan:
+    """The query as it will be run, and what the user should be told about it."""
+
+    original: str
+    text: str
+    since: dt.date | None = None
+    until: dt.date | None = None
+    plain: bool = False
+    notices: list[str] = field(default_factory=list)
+
+
+def _day(value: str, *, end: bool) -> dt.date:
+    parts = [int(p) for p in value.split("-")]
+    if len(parts) == 3:
+        return dt.date(*parts)
+    if len(parts) == 2:
+        first = dt.date(parts[0], parts[1], 1)
+        if not end:
+            return first
+        following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        return following - dt.timedelta(days=1)
+    return dt.date(parts[0], 12, 31) if end else dt.date(parts[0], 1, 1)
+
+
+def _clause_bounds(match: re.Match[str]) -> tuple[dt.date | None, dt.date | None]:
+    if match["exact"]:
+        return _day(match["exact"], end=False), _day(match["exact"], end=True)
+    if match["single"]:
+        op, value = match["op"], match["single"]
+        if op.startswith(">"):
+            start = _day(value, end=op == ">")
+            return (start + dt.timedelta(days=1) if op == ">" else start), None
+        stop = _day(value, end=op == "<=")
+        return None, (stop - dt.timedelta(days=1) if op == "<" else stop)
+    low = match["low"] or match["from"]
+    high = match["high"] or match["to"]
+    return (
+        _day(low, end=False) if low else None,
+        _day(high, end=True) if high else None,
+    )
+
+
+def _narrow(
+    current: tuple[dt.date | None, dt.date | None], extra: tuple[dt.date | None, dt.date | None]
+) -> tuple[dt.date | None, dt.date | None]:
+    since = max((d for d in (current[0], extra[0]) if d), default=None)
+    until = min((d for d in (current[1], extra[1]) if d), default=None)
+    return since, until
+
+
+def syntax_problem(text: str) -> str | None:
+    """Why the query's syntax cannot be trusted, or None when it looks well formed."""
+    if text.count('"') % 2:
+        return "an unbalanced quote"
+    depth = 0
+    for char in text:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0:
+            return "a ')' with no '('"
+    if depth:
+        return "an unbalanced parenthesis"
+    if text.count("[") != text.count("]") or text.count("{") != text.count("}"):
+        return "an unbalanced bracket"
+    for match in _FIELD_PREFIX.finditer(text):
+        rest = text[match.end() :]
+        if not rest or rest[0].isspace() or rest[0] in ")":
+            return f"'{match.group(1)}:' with nothing after it"
+    if re.search(r"(?:^|\s)(?:AND|OR|ANDNOT|ANDMAYBE)\s*$|^\s*(?:AND|OR|NOT)\b", text):
+        return "an operator with nothing on one side"
+    return None
+
+
+def plain_words(text: str) -> str:
+    """The query with every piece of syntax removed, field names included: just its words."""
+    without_fields = re.sub(rf"(?i)\b(?:{'|'.join(sorted(FIELDS))}):", " ", text)
+    return " ".join(_SYNTAX.sub(" ", without_fields).split())
+
+
+def plan_query(
+    raw: str, *, since: dt.date | None = None, until: dt.date | None = None
+) -> QueryPlan:
+    text = " ".join(_CONTROL.sub(" ", raw).split())
+    bounds: tuple[dt.date | None, dt.date | None] = (since, until)
+    notices: list[str] = []
+
+    def take_date(match: re.Match[str]) -> str:
+        nonlocal bounds
+        try:
+            bounds = _narrow(bounds, _clause_bounds(match))
+        except ValueError:
+            notices.append(f"ignored {match.group()!r}: not a valid date")
+        return " "
+
+    text = " ".join(_DATE_CLAUSE.sub(take_date, text).split())
+    plan = QueryPlan(original=raw, text=text, since=bounds[0], until=bounds[1], notices=notices)
+    problem = syntax_problem(text)
+    if problem:
+        plan.text = plain_words(text)
+        plan.plain = True
+        plan.notices.append(f"query has {problem}; searched for the plain words: {plan.text!r}")
+    return plan
+
+
+def is_plain_word(token: str) -> bool:
+    """A word that spelling correction may touch: no syntax, no digits-only, not a field."""
+    return bool(_PLAIN_WORD.match(token)) and not token.isdigit() and token not in (
+        "AND", "OR", "NOT", "ANDNOT", "ANDMAYBE",
+    )
