@@ -30,7 +30,7 @@ from paperidx.errors import LibraryError, LockTimeoutError
 from paperidx.query import QueryPlan
 from paperidx.results import StoredPaper
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STATE_FILE = "paperidx-index.json"
 INDEX_NAME = "papers"
 BULK_THRESHOLD = 5_000
@@ -46,7 +46,8 @@ def build_schema() -> Schema:
         text=TEXT(analyzer=ANALYZER, phrase=True),
         authors=TEXT(analyzer=StandardAnalyzer(stoplist=None)),
         arxiv_id=ID,
-        date=NUMERIC(int, bits=32, signed=False, sortable=True),
+        # Signed: Whoosh 2.7's range queries are wrong on unsigned numeric fields.
+        date=NUMERIC(int, bits=32, sortable=True),
     )
 
 

@@ -96,7 +96,7 @@ def syntax_problem(text: str) -> str | None:
         rest = text[match.end() :]
         if not rest or rest[0].isspace() or rest[0] in ")":
             return f"'{match.group(1)}:' with nothing after it"
-    if re.search(r"(?:^|\s)(?:AND|OR|ANDNOT|ANDMAYBE)\s*$|^\s*(?:AND|OR|NOT)\b", text):
+    if re.search(r"(?:^|\s)(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\s*$|^\s*(?:AND|OR)\b", text):
         return "an operator with nothing on one side"
     return None
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from whoosh import qparser, query, scoring
 
+from paperidx.acronyms import normalize_long_form
 from paperidx.index import ANALYZER, IndexResults, RawHit
 from paperidx.query import QueryPlan, is_plain_word, plain_words
 
@@ -46,19 +47,18 @@ def parser(schema: Any) -> Any:
         DEFAULT_FIELD, schema, group=qparser.OrGroup.factory(COORDINATION)
     )
     qp.add_plugin(qparser.FuzzyTermPlugin())
-    qp.add_plugin(qparser.PlusMinusPlugin())
     qp.add_plugin(qparser.FieldAliasPlugin(FIELD_ALIASES))
     return qp
 
 
 def _parse(qp: Any, text: str, notices: list[str]) -> Any:
     try:
-        parsed = qp.parse(text)
+        parsed = qp.parse(_operators(text))
     except Exception as error:  # noqa: BLE001 - whoosh's parser raises arbitrary errors
         fallback = plain_words(text)
         notices.append(f"could not parse the query ({type(error).__name__}); searched {fallback!r}")
         parsed = qp.parse(fallback)
-    return _normalize_id_terms(parsed)
+    return _hoist_negations(_normalize_id_terms(parsed))
 
 
 def _normalize_id_terms(q: Any) -> Any:
@@ -72,6 +72,15 @@ def _normalize_id_terms(q: Any) -> Any:
     if q.is_leaf():
         return q
     return q.apply(_normalize_id_terms)
+
+
+_MINUS = re.compile(r"(?:(?<=\s)|^)-(?=[\w\"(])")
+_PLUS = re.compile(r"(?:(?<=\s)|^)\+(?=[\w\"(])")
+
+
+def _operators(text: str) -> str:
+    """`-word` means NOT word and `+word` just the word; a hyphen inside a word is not one."""
+    return _PLUS.sub("", _MINUS.sub("NOT ", text))
 
 
 def _words(text: str) -> list[str]:
@@ -180,34 +189,60 @@ def _phrase(long_form: str) -> Any:
 
 
 def _expand(q: Any, alternatives: dict[str, list[str]]) -> tuple[Any, list[str]]:
-    """Add each known acronym's long forms (and long forms' acronyms) beside the term."""
+    """Add each acronym's long forms beside the term, and typed-out long forms' acronyms.
+
+    Alternatives weigh less than the words typed, so papers using the user's own words
+    still come first.
+    """
     by_stem: dict[str, list[Any]] = {}
+    additions: list[Any] = []
     described: list[str] = []
-    for word, forms in alternatives.items():
-        stem = _stem(word)
-        extra = [p for p in (_phrase(f) for f in forms) if p is not None]
-        if stem and extra:
+    for phrase, forms in alternatives.items():
+        extra = [p.with_boost(EXPANSION_BOOST) for p in map(_phrase, forms) if p is not None]
+        if not extra:
+            continue
+        described.append(f"{phrase} → {' | '.join(forms)}")
+        stem = _stem(phrase)
+        if stem is not None:
             by_stem.setdefault(stem, []).extend(extra)
-            described.append(f"{word} → {' | '.join(forms)}")
+        else:
+            additions.extend(extra)
 
     def visit(node: Any) -> Any:
         if isinstance(node, query.Term) and node.fieldname == DEFAULT_FIELD:
             extra = by_stem.get(str(node.text))
-            if extra:
-                boosted = [e.with_boost(EXPANSION_BOOST) for e in extra]
-                return query.Or([node, *boosted])
-            return node
-        if node.is_leaf():
-            return node
-        return node.apply(visit)
+            return query.Or([node, *extra]) if extra else node
+        return node if node.is_leaf() else node.apply(visit)
 
     expanded = visit(q) if by_stem else q
+    if additions:
+        expanded = _with_optional(expanded, additions)
     return expanded, described
+
+
+def _with_optional(q: Any, extra: list[Any]) -> Any:
+    """Add OR-ed alternatives to a query, keeping its exclusions (`NOT x`) in force."""
+    if isinstance(q, query.AndNot):
+        return query.AndNot(_with_optional(q.a, extra), q.b)
+    return query.Or([q, *extra], scale=COORDINATION)
+
+
+def _hoist_negations(q: Any) -> Any:
+    """`gaussian -splatting` parses as `gaussian OR NOT splatting`, which matches nearly
+    everything; what users mean is `gaussian` and not `splatting`."""
+    if not isinstance(q, query.Or):
+        return q
+    negative = [child.query for child in q.subqueries if isinstance(child, query.Not)]
+    if not negative:
+        return q
+    positive = [child for child in q.subqueries if not isinstance(child, query.Not)]
+    kept = query.Or(positive, scale=COORDINATION) if positive else query.Every()
+    return query.AndNot(kept, query.Or(negative))
 
 
 def _long_form_hits(text: str, lookup: Expansions) -> dict[str, list[str]]:
     """Long forms typed out in the query ("mixture of experts") -> their acronyms."""
-    words = re.findall(r"[\w\-]+", text.lower())
+    words = normalize_long_form(text).split()
     grams = [
         " ".join(words[i : i + n]) for n in range(2, 7) for i in range(len(words) - n + 1)
     ]
@@ -220,8 +255,9 @@ def _long_form_hits(text: str, lookup: Expansions) -> dict[str, list[str]]:
 def _date_filter(plan: QueryPlan) -> Any:
     if plan.since is None and plan.until is None:
         return None
-    low = int(plan.since.strftime("%Y%m%d")) if plan.since else None
-    high = int(plan.until.strftime("%Y%m%d")) if plan.until else None
+    # Open-ended NumericRanges misbehave on Whoosh's unsigned fields: give both ends.
+    low = int(plan.since.strftime("%Y%m%d")) if plan.since else 0
+    high = int(plan.until.strftime("%Y%m%d")) if plan.until else 99991231
     return query.NumericRange("date", low, high)
 
 

@@ -1,0 +1,180 @@
+"""Search as users judge it: ranking on the sample, the query language, corrections,
+acronyms, snippets, similar papers, --explain, and queries that must never fail."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from paperidx.cli import app
+from paperidx.errors import ExitCode
+from paperidx.query import plan_query, syntax_problem
+
+from .conftest import SAMPLE
+
+runner = CliRunner()
+
+
+def run(*args: str) -> Any:
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory: pytest.TempPathFactory) -> str:
+    home = str(tmp_path_factory.mktemp("search-library"))
+    result = runner.invoke(app, ["--home", home, "ingest", str(SAMPLE), "--year", "2024"])
+    assert result.exit_code == 0
+    return home
+
+
+def search(home: str, *words: str, limit: int = 10) -> tuple[list[dict[str, Any]], str]:
+    result = run("--home", home, "search", *words, "--format", "json", "--limit", str(limit))
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout), result.stderr
+
+
+def titles(home: str, *words: str, limit: int = 10) -> list[str]:
+    return [hit["title"] for hit in search(home, *words, limit=limit)[0]]
+
+
+# A small judged set over the sample: query -> words one of the top results' titles must hold.
+JUDGED = {
+    "gaussian splatting": ["Gaussian Splatting", "Gaussian Splatting", "Gaussian"],
+    "neural radiance fields": ["Radiance", "Radiance"],
+    "lora": ["LoRA", "Low-Rank Adaptation"],
+    "low-rank adaptation": ["LoRA|Low-Rank", "LoRA|Low-Rank", "LoRA|Low-Rank"],
+    "tensor completion": ["Tensor Completion"],
+    "text-to-3d generation": ["3D", "3D"],
+    "diffusion models for materials": ["Materials"],
+    "gpu architecture benchmark": ["Hopper GPU"],
+    "serving many adapters concurrently": ["S-LoRA"],
+    "federated learning": ["Federated Learning"],
+    "pruning": ["Prun"],
+}
+
+
+@pytest.mark.parametrize(("query", "expected"), JUDGED.items())
+def test_judged_queries_rank_relevant_titles_first(
+    library: str, query: str, expected: list[str]
+) -> None:
+    top = titles(library, query, limit=len(expected))
+    for position, needles in enumerate(expected):
+        title = top[position].lower()
+        assert any(n.lower() in title for n in needles.split("|")), (query, position, top)
+
+
+def test_partial_matches_still_appear_after_full_matches(library: str) -> None:
+    hits = titles(library, "gaussian splatting deblurring", limit=20)
+    assert hits[0] == "Deblurring 3D Gaussian Splatting"
+    assert any("Gaussian" in t and "Deblurring" not in t for t in hits)
+
+
+def test_stemming_matches_inflections(library: str) -> None:
+    assert any("Diffusion" in t for t in titles(library, "diffusing", limit=5))
+
+
+def test_phrase_and_boolean_operators(library: str) -> None:
+    phrase = titles(library, '"neural radiance field"')
+    assert phrase and all(hit for hit in phrase)
+    excluded = titles(library, "gaussian -splatting")
+    assert excluded and not any("Splatting" in t for t in excluded)
+    both = titles(library, "gaussian AND deblurring")
+    assert both == ["Deblurring 3D Gaussian Splatting"]
+    assert not any("Splatting" in t for t in titles(library, "NOT splatting", limit=100))
+    either = titles(library, "hopper OR federated")
+    assert {"Benchmarking and Dissecting the Nvidia Hopper GPU Architecture"} <= set(either)
+
+
+def test_fields_prefix_and_fuzzy(library: str) -> None:
+    assert titles(library, "title:hecate")[0].startswith("Hecate")
+    assert all("neural" in t.lower() for t in titles(library, "title:neural"))
+    assert titles(library, "title:hecat*")[0].startswith("Hecate")
+    assert titles(library, "title:hecatee~")[0].startswith("Hecate")
+    hit = search(library, "deblurring")[0][0]
+    assert titles(library, f"id:{hit['id'][:5]}") == [hit["title"]]
+
+
+def test_date_filters_in_query_and_options(library: str) -> None:
+    assert titles(library, "lora date:2024-05")
+    assert titles(library, "lora date:2023") == []
+    assert titles(library, "lora", "--since", "2024-05-07") == titles(library, "lora")
+    assert titles(library, "lora", "--until", "2024-05-06") == []
+
+
+def test_misspellings_are_corrected_and_announced(library: str) -> None:
+    hits, stderr = search(library, "gausian splating")
+    assert "showing results for 'gaussian splatting'" in stderr
+    assert "Gaussian Splatting" in hits[0]["title"]
+    hits, stderr = search(library, "difusion models")
+    assert "diffusion models" in stderr and "Diffusion" in hits[0]["title"]
+
+
+def test_correct_words_are_not_corrected(library: str) -> None:
+    _, stderr = search(library, "gaussian splatting")
+    assert "showing results" not in stderr
+
+
+def test_acronyms_expand_both_ways(library: str) -> None:
+    moe = titles(library, "MoE", limit=3)
+    assert any(t.startswith("Hecate") for t in moe)  # writes "Mixture-of-Experts (MoE)"
+    long_form = titles(library, "mixture of experts", limit=3)
+    assert set(moe[:2]) == set(long_form[:2])
+    explain = run("--home", library, "search", "LoRA", "--explain", "--format", "json").stderr
+    assert "lora → low rank adaptation" in explain.lower()
+
+
+def test_snippets_show_matches(library: str) -> None:
+    hit = search(library, "gaussian splatting")[0][0]
+    assert "Gaussian" in hit["snippet"] or "gaussian" in hit["snippet"]
+    rows = run("--home", library, "search", "gaussian splatting").stdout.splitlines()
+    assert rows and all(len(row.split("\t")) == 5 for row in rows)
+
+
+def test_sort_by_date_and_explain(library: str) -> None:
+    result = run("--home", library, "search", "lora", "--sort", "date", "--explain")
+    assert result.exit_code == 0
+    assert "parsed:" in result.stderr
+    assert run("--home", library, "search", "x", "--sort", "size").exit_code == ExitCode.USAGE
+
+
+def test_similar_papers(library: str) -> None:
+    target = search(library, "deblurring gaussian splatting")[0][0]
+    result = run("--home", library, "similar", target["id"], "--format", "json", "--limit", "5")
+    similar = json.loads(result.stdout)
+    assert len(similar) == 5 and target["id"] not in [s["id"] for s in similar]
+    assert sum("Gaussian" in s["title"] for s in similar) >= 3
+
+
+@pytest.mark.parametrize(
+    "query",
+    ['title:(', '"unbalanced', "((", ")", "AND", "OR OR", "NOT", "title:", "*", "~", "-", "^",
+     "date:", "date:[2024 TO", "id:", "author:", "a:b:c", "[", "{", "\\", "\x1b[31m", "\x00"],
+)
+def test_malformed_queries_never_fail(library: str, query: str) -> None:
+    result = runner.invoke(app, ["--home", library, "search", "--", query])
+    assert result.exit_code == 0, (query, result.stderr)
+    assert "Traceback" not in result.output + result.stderr
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=40))
+def test_any_query_string_is_safe(library: str, query: str) -> None:
+    result = runner.invoke(app, ["--home", library, "search", "--format", "json", "--", query])
+    assert result.exit_code == 0, (query, result.stderr, result.exception)
+    json.loads(result.stdout)
+
+
+def test_plan_query_extracts_dates_and_detects_syntax() -> None:
+    plan = plan_query("lora date:>=2024-05-01 date:<2024-06")
+    assert plan.text == "lora"
+    assert str(plan.since) == "2024-05-01" and str(plan.until) == "2024-05-31"
+    assert syntax_problem('"open') == "an unbalanced quote"
+    assert syntax_problem("title:(gauss") == "an unbalanced parenthesis"
+    assert syntax_problem('title:"a b" AND c') is None
+    fallback = plan_query("title:(gaussian")
+    assert fallback.plain and fallback.text == "gaussian" and fallback.notices
