@@ -95,7 +95,9 @@ def test_crlf_copy_in_a_fresh_library_yields_the_same_ids(tmp_path: Path) -> Non
     crlf = tmp_path / "copy.txt"
     crlf.write_bytes(SAMPLE.read_bytes().replace(b"\n", b"\r\n"))
     run("--home", str(tmp_path / "other"), "ingest", str(crlf))
-    other = sorted(row[0] for row in tsv_rows(run("--home", str(tmp_path / "other"), "list").stdout))
+    other = sorted(
+        row[0] for row in tsv_rows(run("--home", str(tmp_path / "other"), "list").stdout)
+    )
     assert ids == other and len(ids) == 67
 
 

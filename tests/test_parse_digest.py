@@ -88,7 +88,12 @@ def test_crlf_and_cr_copies_parse_identically() -> None:
 def test_hard_wrapped_abstracts_are_joined() -> None:
     wrapped = []
     for title, abstract in expected_sample_pairs():
-        wrapped += [title, "", *textwrap.wrap(abstract, width=72, break_on_hyphens=False, break_long_words=False), ""]
+        wrapped += [
+            title,
+            "",
+            *textwrap.wrap(abstract, width=72, break_on_hyphens=False, break_long_words=False),
+            "",
+        ]
     found = papers(parse("May 7, 2024\n\n" + "\n".join(wrapped)))
     assert [(p.title, p.abstract) for p in found] == expected_sample_pairs()
     assert {p.date for p in found} == {dt.date(2024, 5, 7)}
@@ -133,10 +138,7 @@ def test_multi_day_digest_dates_apply_below() -> None:
 
 
 def test_unrecognised_short_paragraph_before_a_title_is_skipped() -> None:
-    text = (
-        "Trending this week in AI\n\nReal Title of the Paper\n\n"
-        + "A long abstract. " * 30
-    )
+    text = "Trending this week in AI\n\nReal Title of the Paper\n\n" + "A long abstract. " * 30
     events = parse(text)
     assert [p.title for p in papers(events)] == ["Real Title of the Paper"]
     assert any(isinstance(e, Skipped) and e.line == 1 for e in events)
@@ -155,7 +157,9 @@ def test_date_lines_and_noise_recognition() -> None:
     assert parse_date_line("May 7 papers are great") is None
     assert parse_date_line("Mayhem 7") is None
     assert is_noise("Get trending papers in your email inbox!")
-    assert is_noise("· 3 authors") and is_noise("128") and is_noise("byAK and the research community")
+    assert (
+        is_noise("· 3 authors") and is_noise("128") and is_noise("byAK and the research community")
+    )
     assert not is_noise("Newton's method revisited")
 
 
@@ -172,13 +176,20 @@ _word = st.text(
     min_size=1,
     max_size=10,
 )
-_title = st.lists(_word, min_size=2, max_size=12).map(" ".join).filter(
-    lambda t: not is_noise(t) and parse_date_line(t) is None
+_title = (
+    st.lists(_word, min_size=2, max_size=12)
+    .map(" ".join)
+    .filter(lambda t: not is_noise(t) and parse_date_line(t) is None)
 )
 _sentence = st.lists(_word, min_size=4, max_size=14).map(lambda ws: " ".join(ws) + ".")
-_abstract = st.lists(_sentence, min_size=1, max_size=8).map(" ".join).map(
-    lambda s: s if len(s) >= 300 else (s + " Moreover, results improve. ") * (300 // len(s) + 1)
-).map(str.strip)
+_abstract = (
+    st.lists(_sentence, min_size=1, max_size=8)
+    .map(" ".join)
+    .map(
+        lambda s: s if len(s) >= 300 else (s + " Moreover, results improve. ") * (300 // len(s) + 1)
+    )
+    .map(str.strip)
+)
 
 
 @settings(max_examples=60, deadline=None)
@@ -193,12 +204,16 @@ def test_rendered_digest_parses_back(
 ) -> None:
     blocks = ["new", "Subscribe", "May 7"] if with_header else []
     for title, abstract in pairs:
-        body = textwrap.wrap(abstract, width=70, break_on_hyphens=False, break_long_words=False) if wrap else [abstract]
+        body = (
+            textwrap.wrap(abstract, width=70, break_on_hyphens=False, break_long_words=False)
+            if wrap
+            else [abstract]
+        )
         blocks += [title, "\n".join(body)]
-    text = (newline * 2).join(blocks).replace("\n", newline) if newline == "\n" else (
-        "\n\n".join(blocks).replace("\n", "\r\n")
+    text = (
+        (newline * 2).join(blocks).replace("\n", newline)
+        if newline == "\n"
+        else ("\n\n".join(blocks).replace("\n", "\r\n"))
     )
     found = papers(parse(text, year=2024))
-    assert [(p.title, p.abstract) for p in found] == [
-        (t, " ".join(a.split())) for t, a in pairs
-    ]
+    assert [(p.title, p.abstract) for p in found] == [(t, " ".join(a.split())) for t, a in pairs]

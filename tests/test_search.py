@@ -152,8 +152,30 @@ def test_similar_papers(library: str) -> None:
 
 @pytest.mark.parametrize(
     "query",
-    ['title:(', '"unbalanced', "((", ")", "AND", "OR OR", "NOT", "title:", "*", "~", "-", "^",
-     "date:", "date:[2024 TO", "id:", "author:", "a:b:c", "[", "{", "\\", "\x1b[31m", "\x00"],
+    [
+        "title:(",
+        '"unbalanced',
+        "((",
+        ")",
+        "AND",
+        "OR OR",
+        "NOT",
+        "title:",
+        "*",
+        "~",
+        "-",
+        "^",
+        "date:",
+        "date:[2024 TO",
+        "id:",
+        "author:",
+        "a:b:c",
+        "[",
+        "{",
+        "\\",
+        "\x1b[31m",
+        "\x00",
+    ],
 )
 def test_malformed_queries_never_fail(library: str, query: str) -> None:
     result = runner.invoke(app, ["--home", library, "search", "--", query])
@@ -161,7 +183,9 @@ def test_malformed_queries_never_fail(library: str, query: str) -> None:
     assert "Traceback" not in result.output + result.stderr
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.text(max_size=40))
 def test_any_query_string_is_safe(library: str, query: str) -> None:
     result = runner.invoke(app, ["--home", library, "search", "--format", "json", "--", query])

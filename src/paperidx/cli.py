@@ -24,6 +24,7 @@ from paperidx.errors import ExitCode, PaperidxError
 if TYPE_CHECKING:
     from paperidx.library import Library
     from paperidx.render import OutputFormat
+    from paperidx.results import StoredPaper
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -65,7 +66,10 @@ def _reporting_errors(command: Callable[P, R]) -> Callable[P, R]:
         except PaperidxError as error:
             if _state["traceback"]:
                 raise
-            message(f"paperidx: error: {error}")
+            from paperidx.text import inert
+
+            # Messages may quote input: file names, ids, paper titles (an ambiguous id).
+            message(f"paperidx: error: {inert(str(error))}")
             raise typer.Exit(int(error.exit_code)) from None
         except KeyboardInterrupt:
             message("paperidx: interrupted")
@@ -106,7 +110,7 @@ def _output_format(requested: str | None) -> OutputFormat:
         raise typer.BadParameter(
             f"{requested!r} is not one of {', '.join(OUTPUT_FORMATS)}", param_hint="--format"
         )
-    return requested  # type: ignore[return-value]
+    return requested
 
 
 def _parse_day(value: str | None, *, end: bool = False, option: str) -> dt.date | None:
@@ -345,7 +349,7 @@ def list_papers(
 
     fmt = _output_format(output)
     with _library() as library:
-        papers = library.list(
+        papers = library.list_papers(
             limit=limit,
             since=_parse_day(since, option="--since"),
             until=_parse_day(until, end=True, option="--until"),
@@ -368,6 +372,116 @@ def stats(output: FormatOption = None) -> None:
     write_stats(result, fmt, sys.stdout)
 
 
+def _complete_export_format(incomplete: str) -> list[str]:
+    """Shell completion for `export --format`."""
+    from paperidx.exporters import EXPORT_FORMATS
+
+    return [name for name in EXPORT_FORMATS if name.startswith(incomplete)]
+
+
+@app.command()
+@_reporting_errors
+def export(
+    query: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Export only the papers this search finds. Default: the whole library.",
+            show_default=False,
+        ),
+    ] = None,
+    export_format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="jsonl (lossless: ingest reads it back), json, csv, bibtex or markdown.",
+            autocompletion=_complete_export_format,
+        ),
+    ] = "jsonl",
+    since: SinceOption = None,
+    until: UntilOption = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit", "-n", min=1, help="At most N papers. Default: all.", show_default=False
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write to this file, replaced only once complete. Default: standard output.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Write papers out: the whole library (newest first) or a search's results (best first).
+
+    Example: paperidx export "gaussian splatting" --format bibtex --output splatting.bib
+    """
+    from paperidx.exporters import EXPORT_FORMATS, atomic_file, exporter_for
+
+    if export_format not in EXPORT_FORMATS:
+        raise typer.BadParameter(
+            f"{export_format!r} is not one of {', '.join(EXPORT_FORMATS)}", param_hint="--format"
+        )
+    text = " ".join(query or []).strip()
+    window = (_parse_day(since, option="--since"), _parse_day(until, end=True, option="--until"))
+    counter = _Counter()
+    with _library() as library:
+        papers = counter.through(_papers_to_export(library, text, limit, *window))
+        chunks = exporter_for(export_format)(papers)
+        if output is None or str(output) == "-":
+            sys.stdout.writelines(chunks)
+            sys.stdout.flush()
+        else:
+            with atomic_file(output) as out:
+                out.writelines(chunks)
+    _export_summary(counter.count, output, text)
+
+
+# Whoosh returns every match below this; no library comes near it.
+_EVERY_MATCH = 10_000_000
+
+
+def _papers_to_export(
+    library: Library,
+    text: str,
+    limit: int | None,
+    since: dt.date | None,
+    until: dt.date | None,
+) -> Iterator[StoredPaper]:
+    """The whole library streamed from the store, or a search's hits in rank order."""
+    if not text:
+        return library.iter_papers(limit=limit, since=since, until=until)
+    result = library.search(text, limit=limit or _EVERY_MATCH, since=since, until=until)
+    for notice in result.notices:
+        message(notice)
+    return (hit.paper for hit in result.hits)
+
+
+class _Counter:
+    """Counts papers as they stream past, for the summary line."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def through(self, papers: Iterator[StoredPaper]) -> Iterator[StoredPaper]:
+        for paper in papers:
+            self.count += 1
+            yield paper
+
+
+def _export_summary(count: int, output: Path | None, text: str) -> None:
+    from paperidx.text import inert
+
+    if output is not None and str(output) != "-":
+        message(f"exported {count} papers to {inert(str(output))}")
+    elif count == 0:
+        message(f"no papers match {text!r}" if text else "no papers to export")
+
+
 @app.command()
 @_reporting_errors
 def reindex() -> None:
@@ -378,6 +492,31 @@ def reindex() -> None:
     with _library() as library:
         count = library.reindex()
     message(f"reindexed {count} papers")
+
+
+@app.command()
+@_reporting_errors
+def doctor(
+    fix: Annotated[
+        bool, typer.Option("--fix", help="Rebuild the search index if it fails a check.")
+    ] = False,
+    output: FormatOption = None,
+) -> None:
+    """Check the record store and the search index; exit 6 when something is wrong.
+
+    Example: paperidx doctor --fix
+    """
+    from paperidx.render import write_findings
+
+    fmt = _output_format(output)
+    with _library() as library:
+        findings = library.doctor(fix=fix)
+    write_findings(findings, fmt, sys.stdout)
+    problems = [f for f in findings if not f.ok]
+    if problems:
+        hint = "" if fix else " (run 'paperidx doctor --fix' to rebuild the search index)"
+        message(f"paperidx: {len(problems)} problem(s) found{hint}")
+        raise typer.Exit(int(ExitCode.LIBRARY))
 
 
 def main() -> None:

@@ -35,6 +35,15 @@ class InputError(PaperidxError):
     exit_code = ExitCode.INPUT
 
 
+class OutputError(PaperidxError):
+    """A file the user asked paperidx to write (`export --output`) cannot be written.
+
+    Same family and exit code as `InputError`: a file named on the command line is unusable.
+    """
+
+    exit_code = ExitCode.INPUT
+
+
 class NotFoundError(PaperidxError):
     exit_code = ExitCode.NOT_FOUND
 
@@ -54,6 +63,12 @@ class LibraryError(PaperidxError):
     """The library on disk cannot be used: damaged, unreadable, read-only or full."""
 
     exit_code = ExitCode.LIBRARY
+
+
+class IndexDamagedError(LibraryError):
+    """The search index cannot be used as it is: damaged, missing a file, out of step with
+    its state file or the store. The library rebuilds it from the store; the error reaches
+    the user only when that is impossible."""
 
 
 class LockTimeoutError(PaperidxError):

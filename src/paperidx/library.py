@@ -12,16 +12,24 @@ import datetime as dt
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from paperidx.errors import InputError, LockTimeoutError, NotFoundError
+from paperidx.errors import (
+    IndexDamagedError,
+    InputError,
+    LibraryError,
+    LockTimeoutError,
+    NotFoundError,
+)
 from paperidx.locking import writer_lock
 from paperidx.parsing.base import Notice, ParseOptions, RawRecord, Skipped
 from paperidx.paths import LibraryPaths, resolve_home
 from paperidx.results import (
     FileReport,
+    Finding,
     Hit,
     IngestReport,
     LibraryStats,
@@ -32,6 +40,7 @@ from paperidx.store import Store, StoreWriter
 
 if TYPE_CHECKING:
     from paperidx.index import IndexResults, SearchIndex
+    from paperidx.models import Paper
     from paperidx.reading import Source
 
 Progress = Callable[[str], None]
@@ -41,7 +50,7 @@ Progress = Callable[[str], None]
 class IngestOptions:
     format: str | None = None
     encoding: str | None = None
-    parse: ParseOptions = ParseOptions()
+    parse: ParseOptions = field(default_factory=ParseOptions)
 
 
 def _quiet(_message: str) -> None:
@@ -55,6 +64,7 @@ class Library:
         self.paths = paths
         self.on_message = on_message
         self._store: Store | None = None
+        self._store_verified = False
 
     @classmethod
     def open(cls, home: Path | None = None, *, on_message: Progress = _quiet) -> Library:
@@ -64,6 +74,7 @@ class Library:
         if self._store is not None:
             self._store.close()
             self._store = None
+            self._store_verified = False
 
     def __enter__(self) -> Library:
         return self
@@ -81,6 +92,11 @@ class Library:
     def _store_for_writing(self) -> Store:
         if self._store is None:
             self._store = Store.open(self.paths.store, create=True)
+        if not self._store_verified:
+            # Writing into a damaged database could spread the damage or bury it under new
+            # rows: refuse, once per library object, before the first write.
+            self._store.refuse_if_damaged()
+            self._store_verified = True
         return self._store
 
     def _index(self) -> SearchIndex:
@@ -89,36 +105,80 @@ class Library:
         return SearchIndex(self.paths.index)
 
     def _catch_up_index(self, store: Store) -> int:
-        """Bring the index up to the store's revision (writer lock held). Returns papers indexed."""
+        """Bring the index up to the store's revision (writer lock held). Returns papers indexed.
+
+        Whatever is wrong with the index -- missing, damaged, built by another version,
+        older than its state file, ahead of the store -- it is rebuilt from the store, and
+        the user is told why (a first build is silent).
+        """
+        from paperidx.index import BULK_THRESHOLD
+
         index = self._index()
         target = store.revision()
-        state = index.state()
+        try:
+            state = index.check()
+            if state is not None and state.revision > target:
+                raise IndexDamagedError(
+                    f"the search index at {index.path} is ahead of the record store "
+                    f"(revision {state.revision}, the store is at {target})"
+                )
+        except IndexDamagedError as damage:
+            self.on_message(f"{damage}: rebuilding it from the record store")
+            return self._rebuild_index(store)
         if state is None:
-            if index.path.exists():
-                self.on_message("search index missing or from another version: rebuilding it")
-            index.reset()
-            after, fresh = 0, True
-        elif state.revision >= target:
+            if target > 0:  # not a first build: the index was there and has gone
+                self.on_message(
+                    f"the search index at {index.path} is missing: "
+                    "rebuilding it from the record store"
+                )
+            return self._rebuild_index(store)
+        if state.revision == target:
             return 0
-        else:
-            after, fresh = state.revision, False
-        pending = store.count_changed(after)
-        indexed = index.apply(store.iter_changed(after), fresh=fresh, bulk=pending >= 5_000)
+        pending = store.count_changed(state.revision)
+        try:
+            indexed = index.apply(
+                store.iter_changed(state.revision), fresh=False, bulk=pending >= BULK_THRESHOLD
+            )
+        except IndexDamagedError as damage:
+            self.on_message(f"{damage}: rebuilding it from the record store")
+            return self._rebuild_index(store)
         index.mark_revision(target)
         return indexed
 
+    def _rebuild_index(self, store: Store) -> int:
+        """A new index from every paper in the store (writer lock held)."""
+        target = store.revision()
+        return self._index().rebuild(store.iter_changed(0), target)
+
     def _readable_index(self, store: Store) -> SearchIndex:
-        """The index for a read command, caught up first when no writer is busy."""
+        """The index for a read command, caught up or repaired first when no writer is busy.
+
+        While a writer works, a usable index is read as it is: it lags by at most what the
+        running ingest adds, which the writer indexes itself when it is done. A missing or
+        damaged index cannot be read at all, so then the reader waits (bounded, saying so)
+        for the writer lock and repairs the index if the writer has not.
+        """
         index = self._index()
-        state = index.state()
-        if state is not None and state.revision >= store.revision():
+        try:
+            state = index.check()
+        except IndexDamagedError:
+            state = None  # _catch_up_index says what is wrong when it repairs it
+        if state is not None and state.revision == store.revision():
+            return index
+        if state is None:
+            with writer_lock(
+                self.paths.lock, purpose="search index repair", on_wait=self.on_message
+            ):
+                self._catch_up_index(store)
             return index
         try:
-            with writer_lock(self.paths.lock, purpose="index repair", wait_seconds=0):
+            with writer_lock(self.paths.lock, purpose="search index update", wait_seconds=0):
                 self._catch_up_index(store)
         except LockTimeoutError:
-            if state is None:
-                raise
+            pass  # a writer is at work; it catches the index up when it is done
+        except LibraryError as error:
+            # E.g. a read-only library: the index is usable, only not up to date.
+            self.on_message(f"search results may miss recent papers: {error}")
         return index
 
     # -- ingest ------------------------------------------------------------------------
@@ -166,7 +226,7 @@ class Library:
                     if isinstance(event, RawRecord):
                         self._add_record(writer, event, source.name, report)
                     elif isinstance(event, Skipped):
-                        report.skipped.append(f"{source.name}:{event.line}: {event.reason}")
+                        report.note_skipped(f"{source.name}:{event.line}: {event.reason}")
                     elif isinstance(event, Notice):
                         report.notices.append(f"{source.name}: {event.message}")
                 if report.new + report.merged == 0:
@@ -189,15 +249,9 @@ class Library:
         except Rejected as rejected:
             report.rejected_records += 1
             for problem in rejected.problems:
-                report.rejected.append(f"{source}:{rejected.line}: {problem}")
+                report.note_rejected(f"{source}:{rejected.line}: {problem}")
             return
-        if record.carried_dates or record.carried_sources:
-            paper = paper.model_copy(
-                update={
-                    "dates": sorted({*paper.dates, *record.carried_dates}),
-                    "sources": list(dict.fromkeys([*record.carried_sources, *paper.sources])),
-                }
-            )
+        paper = _with_carried_provenance(paper, record)
         if writer.add(paper):
             report.new += 1
         else:
@@ -209,14 +263,24 @@ class Library:
     def show(self, reference: str) -> StoredPaper:
         return self._store_for_reading().resolve(reference)
 
-    def list(
+    def list_papers(
         self,
         *,
         limit: int | None = None,
         since: dt.date | None = None,
         until: dt.date | None = None,
     ) -> list[StoredPaper]:
-        return self._store_for_reading().list(limit=limit, since=since, until=until)
+        return self._store_for_reading().list_papers(limit=limit, since=since, until=until)
+
+    def iter_papers(
+        self,
+        *,
+        limit: int | None = None,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+    ) -> Iterator[StoredPaper]:
+        """Like `list_papers`, streamed: for exports of the whole library."""
+        return self._store_for_reading().iter_all(limit=limit, since=since, until=until)
 
     def search(
         self,
@@ -233,7 +297,11 @@ class Library:
         index = self._readable_index(store)
         plan = plan_query(query, since=since, until=until)
         found = index.search(
-            plan, limit=limit, sort_by_date=sort_by_date, expansions=store.alternatives
+            plan,
+            limit=limit,
+            sort_by_date=sort_by_date,
+            expansions=store.alternatives,
+            texts=store.texts,
         )
         result = self._hits(store, found)
         result.query = query
@@ -251,7 +319,7 @@ class Library:
         from paperidx.ranking import snippet
 
         papers = store.get_many([h.paper_id for h in found.hits])
-        hits = []
+        hits: list[Hit] = []
         for raw in found.hits:
             paper = papers.get(raw.paper_id)
             if paper is None:
@@ -284,9 +352,114 @@ class Library:
     def reindex(self) -> int:
         """Rebuild the search index from the store. Returns papers indexed."""
         with writer_lock(self.paths.lock, purpose="reindex", on_wait=self.on_message):
+            return self._rebuild_index(self._store_for_reading())
+
+    def doctor(self, *, fix: bool = False) -> list[Finding]:
+        """Check the store and the search index, and that they agree. Changes nothing, unless
+        `fix`: then an index that fails a check is rebuilt from a sound store, and checked
+        again. A damaged store is only ever reported.
+
+        Runs under the writer lock, so a running ingest is waited for rather than mistaken
+        for drift between the store and the index.
+        """
+        if not self.paths.store.exists():
+            raise NotFoundError(
+                f"no library at {self.paths.home} yet: run 'paperidx ingest' first"
+            )
+        with ExitStack() as locked:
+            try:
+                locked.enter_context(
+                    writer_lock(self.paths.lock, purpose="doctor", on_wait=self.on_message)
+                )
+            except LibraryError:
+                if fix:
+                    raise
+                # No lock file can be made (a read-only library): then no writer can be at
+                # work either, and checking without the lock is exact.
+            findings = self._examine()
+            if fix and _store_is_sound(findings) and not all(f.ok for f in findings):
+                self.on_message("rebuilding the search index from the record store")
+                self._rebuild_index(self._store_for_reading())
+                findings = self._examine()
+        return findings
+
+    def _examine(self) -> list[Finding]:
+        from paperidx.store import SCHEMA_VERSION
+
+        try:
             store = self._store_for_reading()
-            self._index().reset()
-            return self._catch_up_index(store)
+            version = store.schema_version()
+            problems = store.integrity_problems()
+        except LibraryError as error:
+            return [Finding(STORE_OPENS, False, str(error))]
+        findings = [
+            Finding(STORE_OPENS, True, str(self.paths.store)),
+            Finding(
+                STORE_INTEGRITY,
+                not problems,
+                "SQLite quick_check: " + ("ok" if not problems else "; ".join(problems[:5])),
+            ),
+            Finding(
+                STORE_SCHEMA,
+                version == SCHEMA_VERSION,
+                f"schema version {version} (this paperidx writes {SCHEMA_VERSION})",
+            ),
+        ]
+        papers, revision = store.count(), store.revision()
+        index = self._index()
+        try:
+            state = index.check()
+            documents = index.doc_count() if state is not None else 0
+        except IndexDamagedError as damage:
+            return [*findings, Finding(INDEX_OPENS, False, str(damage))]
+        if state is None:
+            return [*findings, Finding(INDEX_OPENS, False, f"no search index at {index.path}")]
+        return [
+            *findings,
+            Finding(INDEX_OPENS, True, str(index.path)),
+            Finding(
+                INDEX_REVISION,
+                state.revision == revision,
+                f"index at store revision {state.revision}, the store is at {revision}",
+            ),
+            Finding(
+                INDEX_DOCUMENTS,
+                documents == papers,
+                f"{documents} papers in the index, {papers} in the store",
+            ),
+        ]
+
+
+STORE_OPENS = "store opens"
+STORE_INTEGRITY = "store integrity"
+STORE_SCHEMA = "store schema"
+INDEX_OPENS = "index opens"
+INDEX_REVISION = "index revision"
+INDEX_DOCUMENTS = "index documents"
+
+
+def _store_is_sound(findings: list[Finding]) -> bool:
+    return all(f.ok for f in findings if f.check.startswith("store"))
+
+
+def _with_carried_provenance(paper: Paper, record: RawRecord) -> Paper:
+    """A re-imported export keeps the dates, sources and id its records carry.
+
+    Carried sources replace the export file's own `file:line`: the export is a copy of the
+    library, not another sighting of the paper, and adding it would grow every record on
+    each export-and-import round trip. A carried id is kept only when the title derives it
+    (see `StoreWriter.add`), so an input cannot choose ids that collide with others.
+    """
+    from paperidx.models import paper_id
+
+    update: dict[str, object] = {}
+    if record.carried_dates:
+        update["dates"] = sorted({*paper.dates, *record.carried_dates})
+    if record.carried_sources:
+        update["sources"] = list(dict.fromkeys(record.carried_sources))
+    if paper.arxiv_id and record.carried_id == paper_id(f"{paper.title}\x00{paper.arxiv_id}"):
+        update["id"] = record.carried_id
+    return paper.model_copy(update=update) if update else paper
 
 
 def _hashing(lines: Iterator[str], digest: hashlib._Hash) -> Iterator[str]:
@@ -298,7 +471,8 @@ def _hashing(lines: Iterator[str], digest: hashlib._Hash) -> Iterator[str]:
 
 def _nothing_found(name: str, report: FileReport) -> str:
     if report.rejected:
-        return f"{name}: no valid papers ({len(report.rejected)} problems; first: {report.rejected[0]})"
+        first = report.rejected[0]
+        return f"{name}: no valid papers ({report.rejected_records} rejected; first: {first})"
     return f"{name}: no papers found (expected titles each followed by an abstract paragraph)"
 
 

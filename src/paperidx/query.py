@@ -101,6 +101,21 @@ def syntax_problem(text: str) -> str | None:
     return None
 
 
+_NEEDS_PARSER = re.compile(
+    r"\"|(?<!\S)[-+](?=[\w\"(])|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b|\w[*?~]|[*?]\w"
+    rf"|(?i:\b(?:{'|'.join(sorted(FIELDS))}):)"
+)
+
+
+def needs_parser(text: str) -> bool:
+    """Whether the query uses the query language (phrases, operators, fields, wildcards).
+
+    Anything else is plain words, however it is punctuated: a pasted sentence with
+    parentheses or a colon is still just words to match.
+    """
+    return bool(_NEEDS_PARSER.search(text))
+
+
 def plain_words(text: str) -> str:
     """The query with every piece of syntax removed, field names included: just its words."""
     without_fields = re.sub(rf"(?i)\b(?:{'|'.join(sorted(FIELDS))}):", " ", text)
@@ -134,6 +149,15 @@ def plan_query(
 
 def is_plain_word(token: str) -> bool:
     """A word that spelling correction may touch: no syntax, no digits-only, not a field."""
-    return bool(_PLAIN_WORD.match(token)) and not token.isdigit() and token not in (
-        "AND", "OR", "NOT", "ANDNOT", "ANDMAYBE",
+    return (
+        bool(_PLAIN_WORD.match(token))
+        and not token.isdigit()
+        and token
+        not in (
+            "AND",
+            "OR",
+            "NOT",
+            "ANDNOT",
+            "ANDMAYBE",
+        )
     )

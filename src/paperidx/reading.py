@@ -16,6 +16,7 @@ import re
 import shutil
 import sys
 import tempfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +45,7 @@ _BINARY_MAGIC = {
     b"GIF8": "a GIF image",
 }
 _NEWLINE = re.compile(r"\r\n|\r|\n")
+_BYTE_NEWLINE = re.compile(rb"\r\n|\r|\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,12 +100,14 @@ def _directory_digests(directory: Path) -> list[Source]:
 
 def _spool_stdin() -> Path:
     """stdin can be read only once, but is read twice (sniffed, then parsed): copy it."""
-    handle = tempfile.NamedTemporaryFile(prefix="paperidx-stdin-", delete=False)
-    with handle:
-        shutil.copyfileobj(sys.stdin.buffer, handle, CHUNK)
-    path = Path(handle.name)
-    atexit.register(path.unlink, missing_ok=True)
-    return path
+    try:
+        with tempfile.NamedTemporaryFile(prefix="paperidx-stdin-", delete=False) as handle:
+            atexit.register(Path(handle.name).unlink, missing_ok=True)
+            shutil.copyfileobj(sys.stdin.buffer, handle, CHUNK)
+    except OSError as error:  # e.g. a full temporary directory
+        reason = error.strerror or str(error)
+        raise InputError(f"<stdin>: cannot keep a copy of standard input: {reason}") from None
+    return Path(handle.name)
 
 
 def _open_binary(source: Source) -> BinaryIO:
@@ -157,7 +161,7 @@ def read_lines(source: Source, encoding: str | None = None) -> Iterator[str]:
     try:
         with _open_binary(source) as stream:
             yield from _decode_lines(stream, source.name, encoding)
-    except (OSError, EOFError, gzip.BadGzipFile) as error:
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as error:
         raise InputError(f"{source.name}: cannot read: {_os_reason(error)}") from None
 
 
@@ -176,33 +180,40 @@ def _decode_lines(stream: BinaryIO, name: str, forced: str | None) -> Iterator[s
         decoder = codecs.getincrementaldecoder(encoding)("strict")
     except LookupError:
         raise InputError(f"{name}: unknown encoding {encoding!r}") from None
-    pending = ""
+    # The line being read, in pieces: a very long line is gathered once, never re-scanned
+    # (joining and splitting it again for every chunk took quadratic time).
+    pieces: list[str] = []
+    carried_cr = ""
     line_number = 0
     chunk = head[skip:]
     while True:
         final = not chunk
         try:
-            text = decoder.decode(chunk, final=final)
+            text = carried_cr + decoder.decode(chunk, final=final)
         except UnicodeDecodeError as error:
-            where = line_number + 1 + error.object[: error.start].count(b"\n")
+            where = line_number + 1 + len(_BYTE_NEWLINE.findall(error.object[: error.start]))
             bad = error.object[error.start : error.start + 1].hex()
             hint = "" if forced else "; pass --encoding if the file is not UTF-8"
             raise InputError(f"{name}:{where}: invalid {encoding} (byte 0x{bad}){hint}") from None
-        pending += text
-        lines = _NEWLINE.split(pending)
         # A trailing CR may be the first half of a CRLF split across chunks.
-        keep = 1 if (not final and pending.endswith("\r")) else 0
-        pending = lines.pop()
-        if keep and lines:
-            pending = lines.pop() + "\r" + pending
-        for line in lines:
+        carried_cr = "\r" if not final and text.endswith("\r") else ""
+        if carried_cr:
+            text = text[:-1]
+        lines = _NEWLINE.split(text)
+        pieces.append(lines[0])
+        if len(lines) > 1:
             line_number += 1
-            yield line.replace("\x00", "")
+            yield "".join(pieces).replace("\x00", "")
+            for line in lines[1:-1]:
+                line_number += 1
+                yield line.replace("\x00", "")
+            pieces = [lines[-1]]
         if final:
             break
         chunk = stream.read(CHUNK)
-    if pending:
-        yield pending.replace("\x00", "")
+    rest = "".join(pieces)
+    if rest:
+        yield rest.replace("\x00", "")
 
 
 def read_head(source: Source, encoding: str | None = None, limit: int = SNIFF_BYTES) -> str:

@@ -18,7 +18,14 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
-from paperidx.results import Hit, IngestReport, LibraryStats, SearchResult, StoredPaper
+from paperidx.results import (
+    Finding,
+    Hit,
+    IngestReport,
+    LibraryStats,
+    SearchResult,
+    StoredPaper,
+)
 from paperidx.text import inert
 
 if TYPE_CHECKING:
@@ -241,6 +248,28 @@ def _human_size(size: int) -> str:
     return f"{size} B"
 
 
+# -- doctor -------------------------------------------------------------------------------
+
+
+def write_findings(findings: list[Finding], fmt: OutputFormat, out: TextIO) -> None:
+    """What `paperidx doctor` checked: one row per check, problems marked."""
+    if fmt == "table":
+        from rich.table import Table
+
+        table = Table(box=None, show_header=False, pad_edge=False)
+        table.add_column(no_wrap=True)
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column(ratio=1)
+        for finding in findings:
+            mark = _text("ok", style="green") if finding.ok else _text("PROBLEM", style="bold red")
+            table.add_row(mark, _text(finding.check), _text(finding.detail))
+        _console(out).print(table)
+    elif fmt == "tsv":
+        _write_tsv(out, (("ok" if f.ok else "PROBLEM", f.check, f.detail) for f in findings))
+    else:
+        _write_records(out, [f.to_dict() for f in findings], fmt)
+
+
 # -- ingest report (messages, for stderr) -------------------------------------------------
 
 
@@ -251,14 +280,18 @@ def ingest_messages(report: IngestReport, *, verbose: bool) -> list[str]:
         lines.extend(inert(n) for n in file.notices)
         if verbose or file.error is None:
             lines.extend(inert(s) for s in file.skipped)
+            if file.skipped_unlisted:
+                lines.append(f"… and {file.skipped_unlisted} more skipped in {inert(file.source)}")
         lines.extend(f"rejected {inert(r)}" for r in file.rejected)
+        if file.rejected_unlisted:
+            lines.append(f"… and {file.rejected_unlisted} more problems in {inert(file.source)}")
         if file.error is not None:
             lines.append(f"error: {inert(file.error)}")
         else:
             lines.append(
                 f"{inert(file.source)} ({file.format}): {file.parsed} parsed, {file.new} new, "
                 f"{file.merged} already present, {file.rejected_records} "
-                f"rejected, {len(file.skipped)} skipped"
+                f"rejected, {file.skipped_count} skipped"
             )
     if len(report.files) > 1:
         lines.append(

@@ -78,6 +78,9 @@ class SearchResult:
     explanation: dict[str, Any] = field(default_factory=dict)
 
 
+MAX_LISTED_PROBLEMS = 1000
+
+
 @dataclass(slots=True)
 class FileReport:
     """What one ingested input contributed."""
@@ -93,6 +96,26 @@ class FileReport:
     skipped: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     error: str | None = None
+    # Problems past the first `MAX_LISTED_PROBLEMS` of a kind are only counted: a huge
+    # broken input must not fill memory (nor the terminal) with messages.
+    skipped_unlisted: int = 0
+    rejected_unlisted: int = 0
+
+    @property
+    def skipped_count(self) -> int:
+        return len(self.skipped) + self.skipped_unlisted
+
+    def note_skipped(self, text: str) -> None:
+        if len(self.skipped) < MAX_LISTED_PROBLEMS:
+            self.skipped.append(text)
+        else:
+            self.skipped_unlisted += 1
+
+    def note_rejected(self, text: str) -> None:
+        if len(self.rejected) < MAX_LISTED_PROBLEMS:
+            self.rejected.append(text)
+        else:
+            self.rejected_unlisted += 1
 
 
 @dataclass(slots=True)
@@ -140,3 +163,15 @@ class LibraryStats:
             "home": self.home,
             "size_bytes": self.size_bytes,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One check `paperidx doctor` made: what it looked at, whether it passed, what it saw."""
+
+    check: str
+    ok: bool
+    detail: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"check": self.check, "ok": self.ok, "detail": self.detail}

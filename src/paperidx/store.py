@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sqlite3
+import struct
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -104,6 +106,91 @@ def _describe_sqlite_error(path: Path, error: sqlite3.DatabaseError) -> str:
     return f"record store {path}: {message}"
 
 
+def _create_empty(path: Path) -> None:
+    """A new store with the schema, created whole or not at all.
+
+    It is built under a temporary name and renamed into place, so a crash half-way leaves
+    no half-made `papers.sqlite3` behind -- and any file that is there without the schema
+    can be reported as damaged rather than "finished" over the user's data. Callers hold
+    the writer lock, so no two processes create a store at once.
+    """
+    temporary = path.with_name(f".{path.name}.new-{os.getpid()}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.unlink(missing_ok=True)
+        with _library_errors(path):
+            db = sqlite3.connect(temporary, isolation_level=None)
+            try:
+                db.execute("PRAGMA journal_mode = WAL")
+                db.executescript(
+                    f"BEGIN; {_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                )
+            finally:
+                db.close()
+        os.replace(temporary, path)
+    except OSError as error:
+        raise LibraryError(
+            f"cannot create a library at {path.parent}: {error.strerror or error}"
+        ) from None
+    finally:
+        for leftover in (temporary, *(temporary.with_name(temporary.name + s) for s in _SIDE)):
+            with suppress(OSError):
+                leftover.unlink(missing_ok=True)
+
+
+# SQLite's companion files in WAL mode.
+_SIDE = ("-wal", "-shm")
+_HEADER_SIZE = 100
+
+
+def _refuse_if_truncated(path: Path) -> None:
+    """Raise when the file is shorter than its own header says (a cut-off copy or a full disk).
+
+    SQLite would notice only when a query reaches a missing page. Checked only when the WAL
+    holds no frames: pages committed there may not be in the main file yet, and a
+    checkpoint may be growing the file right now. The WAL is looked at again afterwards in
+    case a writer started meanwhile.
+    """
+    wal = path.with_name(path.name + "-wal")
+    if _has_frames(wal):
+        return
+    try:
+        with open(path, "rb") as stream:
+            header = stream.read(_HEADER_SIZE)
+            size = os.fstat(stream.fileno()).st_size
+    except OSError:
+        return  # SQLite reports an unreadable file itself, with its own words
+    if len(header) < _HEADER_SIZE or not header.startswith(b"SQLite format 3\x00"):
+        return  # an empty file, or not SQLite: `_prepare` and SQLite report those
+    # https://www.sqlite.org/fileformat.html#the_database_header
+    (page_size,) = struct.unpack_from(">H", header, 16)
+    page_size = 65536 if page_size == 1 else page_size
+    change_counter, pages = struct.unpack_from(">II", header, 24)
+    (valid_for,) = struct.unpack_from(">I", header, 92)
+    if change_counter != valid_for or pages == 0:
+        return  # the in-header size is not maintained: nothing to compare against
+    if size < pages * page_size and not _has_frames(wal):
+        raise LibraryError(
+            f"the record store {path} is damaged (truncated: {size} bytes, its header says "
+            f"{pages * page_size}); it was left untouched. "
+            "Restore it from a backup, or move it away to start a new library"
+        )
+
+
+def _read_only_fs(path: Path) -> bool:
+    try:
+        return bool(os.statvfs(path.parent).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def _has_frames(wal: Path) -> bool:
+    try:
+        return wal.stat().st_size > 0
+    except OSError:
+        return False
+
+
 class Store:
     """Papers, digests seen and acronyms, in one SQLite file."""
 
@@ -113,17 +200,45 @@ class Store:
 
     @classmethod
     def open(cls, path: Path, *, create: bool = True) -> Store:
-        if not create and not path.exists():
-            raise NotFoundError(f"no library at {path.parent} yet: run 'paperidx ingest' first")
-        with _library_errors(path):
-            if create:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-            store = cls(path, db)
-            store._prepare(create)
-            return store
+        """Open the store; with `create`, make a new empty one when there is none.
 
-    def _prepare(self, create: bool) -> None:
+        An existing file is only ever opened, never initialised: a file without paperidx's
+        schema is damaged or foreign, and reported as such.
+        """
+        if not path.exists():
+            if not create:
+                raise NotFoundError(
+                    f"no library at {path.parent} yet: run 'paperidx ingest' first"
+                )
+            _create_empty(path)
+        with _library_errors(path):
+            _refuse_if_truncated(path)
+            try:
+                return cls._connect(path, str(path))
+            except sqlite3.OperationalError as error:
+                # WAL mode needs its `-shm` file, which a read-only file system cannot hold.
+                # Nothing can change the file there, so reading it as immutable is exact.
+                if create or "unable to open" not in str(error) or not _read_only_fs(path):
+                    raise
+                return cls._connect(path, f"{path.resolve().as_uri()}?immutable=1")
+
+    @classmethod
+    def _connect(cls, path: Path, target: str) -> Store:
+        db = sqlite3.connect(
+            target,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            isolation_level=None,
+            uri=target.startswith("file:"),
+        )
+        store = cls(path, db)
+        try:
+            store._prepare()
+        except BaseException:
+            db.close()
+            raise
+        return store
+
+    def _prepare(self) -> None:
         self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         if version == SCHEMA_VERSION:
@@ -133,10 +248,27 @@ class Store:
                 f"the record store {self.path} was written by a newer paperidx "
                 f"(schema {version}, this version knows {SCHEMA_VERSION}); upgrade paperidx"
             )
-        if not create:
-            return
-        self._db.execute("PRAGMA journal_mode = WAL")
-        self._db.executescript(f"BEGIN; {_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+        # Stores are created complete (see `_create_empty`), so a file without the schema
+        # is not one of ours, or was emptied: report it, and never write a schema into it.
+        raise LibraryError(
+            f"the record store {self.path} is damaged or not a paperidx library "
+            "(it has no paperidx schema); it was left untouched. "
+            "Restore it from a backup, or move it away to start a new library"
+        )
+
+    def schema_version(self) -> int:
+        with _library_errors(self.path):
+            return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def refuse_if_damaged(self) -> None:
+        """Raise `LibraryError` when SQLite's quick check finds damage (before any write)."""
+        problems = self.integrity_problems()
+        if problems:
+            shown = "; ".join(problems[:3])
+            raise LibraryError(
+                f"the record store {self.path} is damaged ({shown}); it was left untouched. "
+                "Restore it from a backup, or move it away to start a new library"
+            )
 
     def close(self) -> None:
         self._db.close()
@@ -171,6 +303,10 @@ class Store:
                 found.update((paper.id, paper) for paper in map(_row_to_paper, rows))
         return found
 
+    def texts(self, ids: list[str]) -> dict[str, str]:
+        """Title and abstract of each paper, as the index saw them (for re-ranking)."""
+        return {pid: f"{p.title}\n{p.abstract}" for pid, p in self.get_many(ids).items()}
+
     def resolve(self, reference: str) -> StoredPaper:
         """A paper by id, unique id prefix (like git), or arXiv id / arXiv URL."""
         reference = reference.strip()
@@ -195,7 +331,7 @@ class Store:
                     raise AmbiguousIdError(reference, [(p.id, p.title) for p in papers])
         raise NotFoundError(f"no paper with id {reference!r} in the library")
 
-    def list(
+    def list_papers(
         self,
         *,
         limit: int | None = None,
@@ -203,17 +339,44 @@ class Store:
         until: dt.date | None = None,
     ) -> list[StoredPaper]:
         """Newest first: by the day a paper first appeared in a digest, then by title."""
+        return [*self.iter_all(limit=limit, since=since, until=until)]
+
+    def iter_all(
+        self,
+        *,
+        limit: int | None = None,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+    ) -> Iterator[StoredPaper]:
+        """Like `list_papers`, but `BATCH` rows at a time: exporting 75k papers stays small.
+
+        One statement serves the whole walk: SQLite keeps its read snapshot until the
+        statement ends, so an ingest running meanwhile can neither duplicate nor drop papers
+        (paging with several queries could). SQLite's sorter spills to temporary files, so
+        the ORDER BY does not hold the library in memory either.
+        """
         clauses, params = _date_clauses(since, until)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         sql = (
             f"SELECT {_COLUMNS} FROM papers {where} "
-            "ORDER BY first_date IS NULL, first_date DESC, title COLLATE NOCASE"
+            "ORDER BY first_date IS NULL, first_date DESC, title COLLATE NOCASE, id"
         )
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
         with _library_errors(self.path):
-            return [_row_to_paper(r) for r in self._db.execute(sql, params)]
+            cursor = self._db.execute(sql, params)
+        try:
+            while True:
+                with _library_errors(self.path):
+                    rows = cursor.fetchmany(BATCH)
+                if not rows:
+                    return
+                yield from map(_row_to_paper, rows)
+        finally:
+            # Left unfinished (a closed pipe), the walk may end after the library closed.
+            with suppress(sqlite3.ProgrammingError):
+                cursor.close()
 
     def count_changed(self, after_revision: int) -> int:
         with _library_errors(self.path):
@@ -303,7 +466,11 @@ class Store:
                 writer.finish()
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                # SQLite has already rolled back after some errors (a full disk, an I/O
+                # error); a second ROLLBACK would fail and hide the error that matters.
+                if self._db.in_transaction:
+                    with suppress(sqlite3.Error):
+                        self._db.execute("ROLLBACK")
                 raise
 
 

@@ -9,6 +9,7 @@ rejected, so every format is held to the same rules.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -28,6 +29,7 @@ class RawRecord:
     # Provenance an input carries about itself (an export being re-imported).
     carried_dates: list[dt.date] = field(default_factory=list)
     carried_sources: list[str] = field(default_factory=list)
+    carried_id: str | None = None
 
 
 @dataclass(slots=True, frozen=True)
@@ -57,6 +59,20 @@ class ParseOptions:
     today: dt.date = field(default_factory=dt.date.today)
     # The input's file name (no directory), when it has one: archives name files by day.
     source_name: str | None = None
+
+
+_DAY_IN_NAME = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
+def date_in_name(name: str | None) -> dt.date | None:
+    """The day in a file name: archives name files by day (`2025-03-18.jsonl`)."""
+    match = _DAY_IN_NAME.search(name) if name else None
+    if match is None:
+        return None
+    try:
+        return dt.date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return None
 
 
 class Parser(Protocol):

@@ -25,6 +25,9 @@ from paperidx.parsing.base import Notice, ParseEvent, ParseOptions, RawRecord, S
 MAX_TITLE_CHARS = 300
 MAX_TITLE_LINES = 4
 LONG_ABSTRACT_CHARS = 300
+# A paragraph longer than this is too long for any abstract (validation rejects it), so the
+# rest of it is not kept: a huge file without blank lines must not be held in memory.
+MAX_PARAGRAPH_CHARS = 200_000
 FUTURE_SLACK = dt.timedelta(days=2)
 
 _MONTHS = {
@@ -72,7 +75,7 @@ _NOISE = re.compile(
       | submitted\ by\ .{1,80}
       | (?:[·•*-]\s*)?\d[\d,]*\s+authors?
       | [\d.,]+\s*k? | [\d,]+\s*[▲△⬆↑]? | [▲△⬆↑]\s*[\d,]+
-      | [-–—·•▲△*#|=_~.]+
+      | [-\u2013\u2014·•▲△*#|=_~.]+
       | (?:previous|next)(?:\ page)? | view\ all | see\ all | load\ more
     )$""",
     re.IGNORECASE | re.VERBOSE,
@@ -203,17 +206,21 @@ def _paragraphs(lines: Iterable[str], dates: _DateResolver) -> Iterator[_Block |
     """Paragraphs, each with the date in force, and the page furniture that was skipped."""
     current_date = dates.options.date
     block: _Block | None = None
+    block_chars = 0
     date_line_seen = False
     noise_start = 0
+    # The first few lines of a run of furniture (to show) and how long the run is: a huge
+    # file of nothing but furniture must not be held in memory.
     noise: list[str] = []
+    noise_lines = 0
 
     def flush_noise() -> Iterator[Skipped]:
-        nonlocal noise
-        if noise:
-            shown = ", ".join(repr(n[:40]) for n in noise[:4])
-            more = f" and {len(noise) - 4} more" if len(noise) > 4 else ""
+        nonlocal noise, noise_lines
+        if noise_lines:
+            shown = ", ".join(repr(n[:40]) for n in noise)
+            more = f" and {noise_lines - len(noise)} more" if noise_lines > len(noise) else ""
             yield Skipped(noise_start, f"page furniture, not a paper: {shown}{more}")
-            noise = []
+            noise, noise_lines = [], 0
 
     for number, raw_line in enumerate(lines, start=1):
         line = raw_line.strip()
@@ -230,16 +237,20 @@ def _paragraphs(lines: Iterable[str], dates: _DateResolver) -> Iterator[_Block |
                 current_date = resolved
                 date_line_seen = True
             elif line:
-                if not noise:
+                if not noise_lines:
                     noise_start = number
-                noise.append(line)
+                noise_lines += 1
+                if len(noise) < 4:
+                    noise.append(line)
             continue
         yield from flush_noise()
         if block is None:
             block = _Block(number, [line], current_date, date_line_seen)
+            block_chars = len(line)
             date_line_seen = False
-        else:
+        elif block_chars <= MAX_PARAGRAPH_CHARS:
             block.lines.append(line)
+            block_chars += len(line) + 1
     if block is not None:
         yield block
     yield from flush_noise()

@@ -4,19 +4,24 @@ This is paperidx's own interchange format (what `export --format jsonl` writes) 
 shape of raw arXiv listings, so field names from both are accepted:
 `title`; `abstract` or `summary`; `authors` (names, or objects with `name`);
 `arxiv_id`, or `id` when it is an arXiv id; `date` or `dates`; `links`; `sources`.
+Records without any date take the day in the file's name, as raw arXiv listings are named
+by their day (`2025-03-18.jsonl`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from paperidx.parsing.base import ParseEvent, ParseOptions, RawRecord, Skipped
+from paperidx.parsing.base import ParseEvent, ParseOptions, RawRecord, Skipped, date_in_name
 from paperidx.text import normalize_arxiv_id
 
 _ARXIV_KEYS = ("arxiv_id", "arxiv", "arxivId", "eprint")
+# The shape of `paperidx.models.paper_id` (not imported: parsers stay free of pydantic).
+_PAPERIDX_ID = re.compile(r"^[0-9a-f]{10}$")
 
 
 def parse_jsonl(lines: Iterable[str], options: ParseOptions) -> Iterator[ParseEvent]:
@@ -69,11 +74,31 @@ def record_from_mapping(value: Any, line: int, options: ParseOptions) -> RawReco
         line=line,
         authors=_authors(value.get("authors")),
         arxiv_id=_arxiv_id(value),
-        date=dates[0] if dates else options.date,
+        date=dates[0] if dates else _undated_day(value, options),
         links=[link for link in _strings(value.get("links")) if link],
         carried_dates=dates[1:],
         carried_sources=_strings(value.get("sources")),
+        carried_id=_paperidx_id(value),
     )
+
+
+def _undated_day(value: Mapping[str, Any], options: ParseOptions) -> dt.date | None:
+    """The day for a record without one: the file's day (raw arXiv listings), else --date.
+
+    A record that has a `dates` field, even an empty one, is our own export: it says the
+    paper has no date, and the name of the file it was exported to must not invent one.
+    """
+    if "dates" in value or "date" in value:
+        return options.date
+    return date_in_name(options.source_name) or options.date
+
+
+def _paperidx_id(value: Mapping[str, Any]) -> str | None:
+    """Our own exports' `id`, handed on so a re-import can keep it (see `Library`)."""
+    candidate = value.get("id")
+    if isinstance(candidate, str) and _PAPERIDX_ID.match(candidate):
+        return candidate
+    return None
 
 
 def _text(value: Any) -> str:
