@@ -102,7 +102,9 @@ def syntax_problem(text: str) -> str | None:
 
 
 _NEEDS_PARSER = re.compile(
-    r"\"|(?<!\S)[-+](?=[\w\"(])|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b|\w[*?~]|[*?]\w"
+    r"\"|(?<!\S)[-+](?=[\w\"(])|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b"
+    # Wildcards and fuzzy marks; a "?" ending a word is a question, not a wildcard.
+    r"|\w\*|\*\w|\w\?\w|\w~"
     rf"|(?i:\b(?:{'|'.join(sorted(FIELDS))}):)"
 )
 
