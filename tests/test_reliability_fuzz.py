@@ -23,7 +23,7 @@ from paperidx.parsing.base import Notice, ParseOptions, RawRecord, Skipped
 
 PARSERS = sorted(FORMATS)  # digest, hf-api, hf-page, json, jsonl (whichever exist)
 FUZZ = settings(
-    max_examples=120,
+    max_examples=80,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )

@@ -307,6 +307,49 @@ def test_files_of_an_unfinished_index_write_are_removed(
     assert_store_and_index_agree(library_home, library | added)
 
 
+def test_papers_lost_from_the_index_are_noticed_by_the_next_writer(
+    library: set[str], library_home: Path, tmp_path: Path
+) -> None:
+    """Revisions agree but a commit's papers are gone (a restored segment, a lost write):
+    the counts disagree, and the next ingest rebuilds."""
+    from whoosh import index as whoosh_index
+
+    ix = whoosh_index.open_dir(str(index_dir(library_home)), indexname="papers")
+    writer = ix.writer()
+    for paper in sorted(library)[:5]:
+        writer.delete_by_term("id", paper)
+    writer.commit(optimize=True)  # no deleted documents left behind
+    state = json.loads((index_dir(library_home) / STATE_FILE).read_text())
+    state["generation"] = ix.latest_generation()
+    (index_dir(library_home) / STATE_FILE).write_text(json.dumps(state))
+    more = tmp_path / "more.jsonl"
+    added = write_jsonl(more, generated_papers("more", 5))
+
+    ingested = cli("ingest", str(more))
+
+    assert ingested.exit_code == 0, ingested.output
+    assert f"holds {len(library) - 5} papers, the record store {len(library)}" in ingested.stderr
+    assert_store_and_index_agree(library_home, library | added)
+
+
+def test_search_works_after_papers_are_reindexed(
+    library: set[str], library_home: Path, tmp_path: Path
+) -> None:
+    """A changed paper is re-indexed as delete + add, so the index then holds deleted
+    documents; a catch-up after a crash re-indexes papers the same way."""
+    again = tmp_path / "again.jsonl"
+    papers = generated_papers("part0x", 60)
+    for paper in papers:
+        paper["date"] = "2023-01-01"  # a new sighting: every paper changes
+    write_jsonl(again, papers)
+    ingest_in_process(again)
+
+    found = cli(*search_everything_args())
+
+    assert found.exit_code == 0, found.output
+    assert searched_ids(found.stdout) == library
+
+
 def test_index_state_records_the_whoosh_generation(library: set[str], library_home: Path) -> None:
     index = SearchIndex(index_dir(library_home))
     state = index.check()
@@ -428,6 +471,7 @@ def test_a_half_created_store_from_a_crash_is_never_there(
     assert cli("ingest", str(first)).exit_code == 0
 
     assert_store_and_index_agree(library_home, ids)
+    assert not list(library_home.glob(".papers.sqlite3.new-*"))
 
 
 # -- a full disk, a read-only library ------------------------------------------------

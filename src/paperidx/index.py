@@ -4,7 +4,12 @@ The index is derived data. It is built from the record store and can always be r
 (`paperidx reindex`); the store remains the source of truth. Beside Whoosh's own files the
 index keeps a small state file with the schema version it was built with and the store
 revision it has caught up to: a different schema version means "rebuild", a lower revision
-means "index the papers changed since".
+means "index the papers changed since". It also records Whoosh's commit generation, so an
+index rolled back behind its state file is noticed rather than trusted.
+
+Whoosh trusts its own files; every error it raises from damaged ones is turned into
+`IndexDamagedError` here (`SearchIndex._whoosh_trouble`), which the library answers by
+rebuilding -- beside the old index, swapped in whole (`SearchIndex.rebuild`).
 
 Only the paper id is stored in the index; titles and abstracts for display come from the
 store, which keeps the index small and ingest fast.

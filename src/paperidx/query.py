@@ -22,6 +22,8 @@ _DATE_CLAUSE = re.compile(
     rf"|(?P<from>{_DATE_VALUE})\.\.(?P<to>{_DATE_VALUE})?"
     rf"|(?P<exact>{_DATE_VALUE}))(?!\S)"
 )
+_FUZZY_DISTANCE = re.compile(r"~(\d+)")
+MAX_FUZZY_EDITS = 2
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _SYNTAX = re.compile(r"[\"()\[\]{}:*?~^+\\]|(?<!\w)-|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b")
 _FIELD_PREFIX = re.compile(r"(?<![\w\"])(\w+):")
@@ -140,6 +142,8 @@ def plan_query(
         return " "
 
     text = " ".join(_DATE_CLAUSE.sub(take_date, text).split())
+    # Fuzzy matching past two edits matches everything and costs memory exponential in it.
+    text = _FUZZY_DISTANCE.sub(lambda m: f"~{min(int(m.group(1)[:3]), MAX_FUZZY_EDITS)}", text)
     plan = QueryPlan(original=raw, text=text, since=bounds[0], until=bounds[1], notices=notices)
     problem = syntax_problem(text)
     if problem:

@@ -50,6 +50,8 @@ MAX_EDIT_DISTANCE = 2
 # Only words this long are corrected by two edits; shorter ones have too many neighbours.
 LONG_WORD = 8
 SHORT_QUERY_WORDS = 4
+# Longer "words" are identifiers or garbage; their one-edit neighbourhood is huge.
+LONGEST_WORD = 30
 RERANK_DEPTH = 50
 PROXIMITY_WEIGHT = 0.1
 PROXIMITY_SPAN = 3
@@ -239,7 +241,11 @@ def _corrections(reader: Any, text: str) -> dict[str, str]:
     shortest = 4 if len(words) <= SHORT_QUERY_WORDS else 7
     for word in words:
         stem = _stem(word)
-        if stem is None or len(word) < shortest or (DEFAULT_FIELD, stem) in reader:
+        if (
+            stem is None
+            or not shortest <= len(word) <= LONGEST_WORD
+            or (DEFAULT_FIELD, stem) in reader
+        ):
             continue
         corrected = _close_word(reader, word.lower())
         if corrected is None and len(word) >= LONG_WORD:
@@ -430,9 +436,17 @@ def _without_deleted(scores: dict[int, float], leaves: list[tuple[Any, int]]) ->
     # A re-ingested paper is deleted and added again; the old copy stays in the postings.
     for reader, offset in leaves:
         if reader.has_deletions():
-            for doc in reader.deleted_docs():
+            for doc in _deleted(reader, scores, offset):
                 scores.pop(doc + offset, None)
     return scores
+
+
+def _deleted(reader: Any, scores: dict[int, float], offset: int) -> list[int]:
+    try:
+        return list(reader._perdoc.deleted_docs())  # Whoosh 2.7.4's segment deletion set
+    except AttributeError:
+        end = offset + reader.doc_count_all()
+        return [k - offset for k in scores if offset <= k < end and reader.is_deleted(k - offset)]
 
 
 def _in_dates(searcher: Any, scores: dict[int, float], plan: QueryPlan) -> dict[int, float]:

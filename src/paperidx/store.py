@@ -117,7 +117,8 @@ def _create_empty(path: Path) -> None:
     temporary = path.with_name(f".{path.name}.new-{os.getpid()}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary.unlink(missing_ok=True)
+        for leftover in path.parent.glob(f".{path.name}.new-*"):  # from creations killed
+            leftover.unlink(missing_ok=True)
         with _library_errors(path):
             db = sqlite3.connect(temporary, isolation_level=None)
             try:
