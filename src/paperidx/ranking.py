@@ -33,6 +33,7 @@ from functools import lru_cache
 from typing import Any
 
 from whoosh import qparser, query
+from whoosh.analysis.filters import STOP_WORDS
 from whoosh.scoring import BM25F, WeightLengthScorer, bm25
 
 from paperidx.acronyms import normalize_long_form
@@ -74,6 +75,39 @@ def _analyzed(token: str) -> tuple[str, ...]:
 def analyse(text: str) -> list[str]:
     """The index's analysis of `text`, one raw token at a time (cached: words repeat)."""
     return [term for match in _TOKEN.finditer(text) for term in _analyzed(match.group())]
+
+
+_STOP_WORDS = frozenset(STOP_WORDS)
+_PREFIX = 3
+
+
+def _could_stem_to(word: str, prefixes: frozenset[str]) -> bool:
+    # Stems share their first letters with the word (porter2 rewrites only endings), so a
+    # word whose parts start differently from every wanted stem need not be stemmed.
+    return any(part[:_PREFIX] in prefixes for part in [word, *word.split("-")])
+
+
+def _placeholders(word: str) -> int:
+    """How many index tokens an unwanted word stands for: positions must stay exact."""
+    if word in _STOP_WORDS:
+        return 0
+    parts = [part for part in word.split("-") if part]
+    return len(parts) + 1 if len(parts) > 1 else 1
+
+
+def analyse_for(text: str, wanted: set[str]) -> Iterator[tuple[str | None, int, int]]:
+    """(term or None, start, end) for each index token of `text`; only terms in `wanted` are
+    named. Equivalent to `analyse` where it matters and many times faster: most words of an
+    abstract are never stemmed."""
+    prefixes = frozenset(term[:_PREFIX] for term in wanted)
+    for match in _TOKEN.finditer(text):
+        word = match.group().lower()
+        if _could_stem_to(word, prefixes):
+            for term in _analyzed(match.group()):
+                yield (term if term in wanted else None), match.start(), match.end()
+        else:
+            for _ in range(_placeholders(word)):
+                yield None, match.start(), match.end()
 
 
 def _stem(word: str) -> str | None:
@@ -472,17 +506,17 @@ def _pair_count(first: list[int], second: list[int]) -> int:
     return count
 
 
-def _proximity_bonus(
-    tokens: list[str], pairs: list[tuple[str, str, float]], average: float
-) -> float:
+def _proximity_bonus(text: str, pairs: list[tuple[str, str, float]], average: float) -> float:
     wanted = {term for pair in pairs for term in pair[:2]}
     positions: dict[str, list[int]] = {}
-    for index, token in enumerate(tokens):
-        if token in wanted:
+    length = 0
+    for index, (token, _, _) in enumerate(analyse_for(text, wanted)):
+        length = index + 1
+        if token is not None:
             positions.setdefault(token, []).append(index)
     if len(positions) < 2:
         return 0.0
-    norm = K1 * (1 - B + B * len(tokens) / average)
+    norm = K1 * (1 - B + B * length / average)
     bonus = 0.0
     for a, b, weight in pairs:
         if a in positions and b in positions:
@@ -502,7 +536,7 @@ def _rerank(
     head, tail = ranked[:RERANK_DEPTH], ranked[RERANK_DEPTH:]
     text_of = texts([paper_id for paper_id, _ in head])
     rescored = [
-        (paper_id, score + _proximity_bonus(analyse(text_of.get(paper_id, "")), pairs, average))
+        (paper_id, score + _proximity_bonus(text_of.get(paper_id, ""), pairs, average))
         for paper_id, score in head
     ]
     rescored.sort(key=lambda item: -item[1])
@@ -660,11 +694,11 @@ def more_like(searcher: Any, text: str, exclude_id: str, limit: int) -> IndexRes
 
 
 def _matches(text: str, terms: set[str]) -> Iterator[tuple[int, int]]:
-    # Token by token with a cache: abstracts repeat their words, and snippets are made for
-    # every hit shown, so running the whole analyzer pipeline per abstract is too slow.
-    for match in _TOKEN.finditer(text):
-        if terms.intersection(_analyzed(match.group())):
-            yield match.start(), match.end()
+    last = -1
+    for term, start, end in analyse_for(text, terms):
+        if term is not None and start != last:
+            last = start
+            yield start, end
 
 
 def snippet(
