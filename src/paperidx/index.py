@@ -178,6 +178,9 @@ class SearchIndex:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        # Whoosh re-reads the newest table of contents for every reader, so one opened
+        # index object serves a whole command: checking it, then searching it.
+        self._opened: Any = None
 
     # -- state -------------------------------------------------------------------------
 
@@ -199,8 +202,9 @@ class SearchIndex:
         if not self.path.exists():
             return None
         state = self._read_state()
+        self._opened = None  # a check always looks at the files afresh
+        ix = self._open()
         with self._whoosh_trouble():
-            ix = whoosh_index.open_dir(str(self.path), indexname=INDEX_NAME)
             generation = int(ix.latest_generation())
             if open_segments:
                 with ix.reader() as reader:
@@ -264,6 +268,7 @@ class SearchIndex:
 
     def reset(self) -> None:
         """Throw the index away and start an empty one (the store is untouched)."""
+        self._opened = None
         with self._whoosh_trouble():
             # The state file goes first: a crash half-way leaves an index that says it is
             # unusable, never a state file vouching for a half-deleted index.
@@ -296,6 +301,7 @@ class SearchIndex:
                 if self.path.exists():
                     os.rename(self.path, retired)
                 os.rename(staging.path, self.path)
+                self._opened = None
         except BaseException:
             shutil.rmtree(staging.path, ignore_errors=True)
             raise
@@ -361,8 +367,10 @@ class SearchIndex:
             shutil.rmtree(self.path / f"{INDEX_NAME}.tmp", ignore_errors=True)
 
     def _open(self) -> Any:
-        with self._whoosh_trouble():
-            return whoosh_index.open_dir(str(self.path), indexname=INDEX_NAME)
+        if self._opened is None:
+            with self._whoosh_trouble():
+                self._opened = whoosh_index.open_dir(str(self.path), indexname=INDEX_NAME)
+        return self._opened
 
     # -- reading -----------------------------------------------------------------------
 
