@@ -49,7 +49,7 @@ from paperidx.errors import IndexDamagedError, LibraryError
 from paperidx.query import QueryPlan
 from paperidx.results import StoredPaper
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 STATE_FILE = "paperidx-index.json"
 INDEX_NAME = "papers"
 BULK_THRESHOLD = 5_000
@@ -341,7 +341,12 @@ class SearchIndex:
             self._discard_unfinished()
             ix = self._open()
             writer = ix.writer(
-                limitmb=BULK_LIMIT_MB if bulk else 128, timeout=WHOOSH_LOCK_WAIT_SECONDS
+                limitmb=BULK_LIMIT_MB if bulk else 128,
+                timeout=WHOOSH_LOCK_WAIT_SECONDS,
+                # Whoosh reads a compound segment by copying each part it opens into
+                # memory (BufferFile wraps the mmap in a BytesIO): 350 MB per search at
+                # 75k papers. Separate files are read in place.
+                compound=False,
             )
         try:
             yield writer

@@ -91,11 +91,13 @@ def _could_stem_to(word: str, prefixes: frozenset[str]) -> bool:
 
 
 def _placeholders(word: str) -> int:
-    """How many index tokens an unwanted word stands for: positions must stay exact."""
-    if word in _STOP_WORDS:
-        return 0
+    """How many index tokens an unwanted (lower-case) word stands for; positions must stay
+    exact. Mirrors the analyzer: hyphenated words give their parts and the joined form, and
+    stop words give nothing."""
     parts = [part for part in word.split("-") if part]
-    return len(parts) + 1 if len(parts) > 1 else 1
+    if len(parts) > 1:
+        parts.append("".join(parts))
+    return sum(part not in _STOP_WORDS for part in parts)
 
 
 def analyse_for(text: str, wanted: set[str]) -> Iterator[tuple[str | None, int, int]]:
@@ -509,14 +511,30 @@ def _pair_count(first: list[int], second: list[int]) -> int:
     return count
 
 
-def _proximity_bonus(text: str, pairs: list[tuple[str, str, float]], average: float) -> float:
-    wanted = {term for pair in pairs for term in pair[:2]}
+def _term_positions(text: str, wanted: set[str]) -> tuple[dict[str, list[int]], int]:
+    """Index-token positions of the wanted terms in `text`, and its length in tokens.
+
+    The same positions the analyzer would give, computed in one tight loop: only words that
+    could stem to a wanted term are stemmed; the others are counted (see `_placeholders`).
+    """
+    prefixes = frozenset(term[:_PREFIX] for term in wanted)
     positions: dict[str, list[int]] = {}
-    length = 0
-    for index, (token, _, _) in enumerate(analyse_for(text, wanted)):
-        length = index + 1
-        if token is not None:
-            positions.setdefault(token, []).append(index)
+    position = 0
+    for word in _TOKEN.findall(text.lower()):
+        if word[:_PREFIX] in prefixes or ("-" in word and _could_stem_to(word, prefixes)):
+            for term in _analyzed(word):
+                if term in wanted:
+                    positions.setdefault(term, []).append(position)
+                position += 1
+        elif "-" in word:
+            position += _placeholders(word)
+        elif word not in _STOP_WORDS:
+            position += 1
+    return positions, position
+
+
+def _proximity_bonus(text: str, pairs: list[tuple[str, str, float]], average: float) -> float:
+    positions, length = _term_positions(text, {term for pair in pairs for term in pair[:2]})
     if len(positions) < 2:
         return 0.0
     norm = K1 * (1 - B + B * length / average)

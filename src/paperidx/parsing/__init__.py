@@ -12,8 +12,6 @@ from collections.abc import Callable
 
 from paperidx.errors import InputError
 from paperidx.parsing.base import ParseEvent, ParseOptions, Parser, RawRecord, Skipped
-from paperidx.parsing.digest import parse_digest
-from paperidx.parsing.jsonl import parse_json_array, parse_jsonl
 
 __all__ = [
     "FORMATS",
@@ -24,6 +22,26 @@ __all__ = [
     "detect_format",
     "parser_for",
 ]
+
+
+# Parsers load on demand: read commands import this package (for its types) and must not
+# pay for compiling every format's patterns.
+def _digest() -> Parser:
+    from paperidx.parsing.digest import parse_digest
+
+    return parse_digest
+
+
+def _jsonl() -> Parser:
+    from paperidx.parsing.jsonl import parse_jsonl
+
+    return parse_jsonl
+
+
+def _json_array() -> Parser:
+    from paperidx.parsing.jsonl import parse_json_array
+
+    return parse_json_array
 
 
 def _hf_api() -> Parser:
@@ -40,9 +58,9 @@ def _hf_page() -> Parser:
 
 # Format name -> a function returning its parser (the heavier parsers load on demand).
 FORMATS: dict[str, Callable[[], Parser]] = {
-    "digest": lambda: parse_digest,
-    "jsonl": lambda: parse_jsonl,
-    "json": lambda: parse_json_array,
+    "digest": _digest,
+    "jsonl": _jsonl,
+    "json": _json_array,
     "hf-api": _hf_api,
     "hf-page": _hf_page,
 }
