@@ -45,7 +45,7 @@ from whoosh.index import LockError
 from whoosh.lang.porter2 import stem as porter2_stem
 from whoosh.writing import IndexingError
 
-from paperidx.errors import IndexDamagedError, LibraryError
+from paperidx.errors import IndexDamagedError, LibraryError, PaperidxError
 from paperidx.query import QueryPlan
 from paperidx.results import StoredPaper
 
@@ -80,8 +80,9 @@ _WHOOSH_DAMAGE: tuple[type[BaseException], ...] = (
     pickle.UnpicklingError,
 )
 
+
 class HyphenFilter(Filter):  # type: ignore[misc]
-    """"GPT-4" -> "gpt", "4", "gpt4": parts and the joined form, so every spelling matches.
+    """ "GPT-4" -> "gpt", "4", "gpt4": parts and the joined form, so every spelling matches.
 
     Part of the pickled schema: keep its import path stable.
     """
@@ -167,6 +168,19 @@ def _document(paper: StoredPaper) -> dict[str, Any]:
     }
 
 
+def _storage(path: Path) -> Any:
+    """Whoosh's file storage without memory-mapping.
+
+    With mmap, Whoosh reads a compound segment by copying each part it opens into memory
+    (`BufferFile` wraps the map in a `BytesIO`): 350 MB per search at 75k papers. Without
+    it, parts are read in place. Compound segments stay: their directory sits at the end of
+    the file, so a truncated segment is noticed as soon as the index is opened.
+    """
+    from whoosh.filedb.filestore import FileStorage
+
+    return FileStorage(str(path), supports_mmap=False)
+
+
 def _damage(path: Path, error: BaseException) -> str:
     detail = (error.strerror if isinstance(error, OSError) else str(error)) or ""
     shown = f"{type(error).__name__}: {detail[:120]}" if detail else type(error).__name__
@@ -247,6 +261,20 @@ class SearchIndex:
             os.replace(temporary, target)
 
     @contextmanager
+    def _reading_trouble(self) -> Iterator[None]:
+        """Like `_whoosh_trouble`, for searching: Whoosh reports a corrupt posting block
+        with a bare `Exception` ("Block tag error"), so every failure while reading the
+        index counts as damage. The caller rebuilds once and retries; a second failure is
+        reported, so a real bug cannot loop."""
+        try:
+            with self._whoosh_trouble():
+                yield
+        except PaperidxError:
+            raise
+        except Exception as error:
+            raise IndexDamagedError(_damage(self.path, error)) from None
+
+    @contextmanager
     def _whoosh_trouble(self) -> Iterator[None]:
         """Whoosh's and the file system's errors as paperidx errors, at the index boundary."""
         try:
@@ -278,7 +306,7 @@ class SearchIndex:
             elif self.path.exists() or self.path.is_symlink():
                 self.path.unlink()
             self.path.mkdir(parents=True)
-            ix = whoosh_index.create_in(str(self.path), build_schema(), indexname=INDEX_NAME)
+            ix = _storage(self.path).create_index(build_schema(), indexname=INDEX_NAME)
             self._write_state(0, int(ix.latest_generation()))
 
     def rebuild(self, papers: Iterable[StoredPaper], revision: int) -> int:
@@ -312,17 +340,23 @@ class SearchIndex:
     def apply(self, papers: Iterable[StoredPaper], *, fresh: bool, bulk: bool) -> int:
         """Index new or changed papers in one commit. Returns how many were indexed.
 
-        `fresh` (an index known to be empty) skips the delete-before-add of an update.
+        `fresh` (an index known to be empty) skips the delete-before-add of an update; so
+        does a paper the index has never held (most papers of a daily ingest), because
+        Whoosh's update opens a searcher per document to delete the old copy.
         """
         count = 0
         with self._writer(bulk=bulk) as writer:
-            add = writer.add_document if fresh else writer.update_document
+            with self._whoosh_trouble():
+                held = None if fresh else writer.reader()
             for paper in papers:
                 document = _document(paper)
                 # Only Whoosh's own work is translated: errors reading the store are not
                 # index damage and must not trigger a rebuild.
                 with self._whoosh_trouble():
-                    add(**document)
+                    if held is not None and ("id", paper.id) in held:
+                        writer.update_document(**document)
+                    else:
+                        writer.add_document(**document)
                 count += 1
         return count
 
@@ -343,10 +377,6 @@ class SearchIndex:
             writer = ix.writer(
                 limitmb=BULK_LIMIT_MB if bulk else 128,
                 timeout=WHOOSH_LOCK_WAIT_SECONDS,
-                # Whoosh reads a compound segment by copying each part it opens into
-                # memory (BufferFile wraps the mmap in a BytesIO): 350 MB per search at
-                # 75k papers. Separate files are read in place.
-                compound=False,
             )
         try:
             yield writer
@@ -374,7 +404,7 @@ class SearchIndex:
     def _open(self) -> Any:
         if self._opened is None:
             with self._whoosh_trouble():
-                self._opened = whoosh_index.open_dir(str(self.path), indexname=INDEX_NAME)
+                self._opened = _storage(self.path).open_index(INDEX_NAME)
         return self._opened
 
     # -- reading -----------------------------------------------------------------------
@@ -400,7 +430,7 @@ class SearchIndex:
         from paperidx import ranking
 
         ix = self._open()
-        with ix.searcher(weighting=ranking.weighting()) as searcher:
+        with self._reading_trouble(), ix.searcher(weighting=ranking.weighting()) as searcher:
             return ranking.run(
                 searcher,
                 plan,
@@ -415,5 +445,5 @@ class SearchIndex:
         from paperidx import ranking
 
         ix = self._open()
-        with ix.searcher(weighting=ranking.weighting()) as searcher:
+        with self._reading_trouble(), ix.searcher(weighting=ranking.weighting()) as searcher:
             return ranking.more_like(searcher, f"{paper.title}\n{paper.abstract}", paper.id, limit)

@@ -304,14 +304,16 @@ class Library:
         from paperidx.query import plan_query
 
         store = self._store_for_reading()
-        index = self._readable_index(store)
         plan = plan_query(query, since=since, until=until)
-        found = index.search(
-            plan,
-            limit=limit,
-            sort_by_date=sort_by_date,
-            expansions=store.alternatives,
-            texts=store.texts,
+        found = self._read_index(
+            store,
+            lambda index: index.search(
+                plan,
+                limit=limit,
+                sort_by_date=sort_by_date,
+                expansions=store.alternatives,
+                texts=store.texts,
+            ),
         )
         result = self._hits(store, found)
         result.query = query
@@ -320,10 +322,27 @@ class Library:
     def similar(self, reference: str, *, limit: int = 10) -> SearchResult:
         store = self._store_for_reading()
         paper = store.resolve(reference)
-        index = self._readable_index(store)
-        result = self._hits(store, index.similar(paper, limit=limit))
+        result = self._hits(
+            store, self._read_index(store, lambda index: index.similar(paper, limit=limit))
+        )
         result.query = f"similar to {paper.id}"
         return result
+
+    def _read_index(
+        self, store: Store, read: Callable[[SearchIndex], IndexResults]
+    ) -> IndexResults:
+        """Read the index; damage found only while reading (a corrupt posting list passes
+        every cheaper check) is repaired once from the store, then the read is retried."""
+        index = self._readable_index(store)
+        try:
+            return read(index)
+        except IndexDamagedError as damage:
+            with writer_lock(
+                self.paths.lock, purpose="search index repair", on_wait=self.on_message
+            ):
+                self.on_message(f"{damage}: rebuilding it from the record store")
+                self._rebuild_index(store)
+            return read(self._index())
 
     def _hits(self, store: Store, found: IndexResults) -> SearchResult:
         from paperidx.ranking import snippet
@@ -373,9 +392,7 @@ class Library:
         for drift between the store and the index.
         """
         if not self.paths.store.exists():
-            raise NotFoundError(
-                f"no library at {self.paths.home} yet: run 'paperidx ingest' first"
-            )
+            raise NotFoundError(f"no library at {self.paths.home} yet: run 'paperidx ingest' first")
         with ExitStack() as locked:
             try:
                 locked.enter_context(

@@ -34,6 +34,7 @@ from typing import Any
 
 from whoosh import qparser, query
 from whoosh.analysis.filters import STOP_WORDS
+from whoosh.lang.porter2 import exceptional_forms
 from whoosh.scoring import BM25F, WeightLengthScorer, bm25
 
 from paperidx.acronyms import normalize_long_form
@@ -79,15 +80,31 @@ def analyse(text: str) -> list[str]:
 
 
 _STOP_WORDS = frozenset(STOP_WORDS)
-_PREFIX = 3
+_PREFIX = 2
+
+
+def _prefix(text: str) -> str:
+    # Porter2 keeps a word's first letters except that a final "y" may become "i" ("any"
+    # -> "ani"), so prefixes are compared with y and i as one letter.
+    return text[:_PREFIX].replace("y", "i")
+
+
+def _starts_like(word: str, prefixes: frozenset[str]) -> bool:
+    # A stem shorter than the prefix length is its own prefix.
+    if word in exceptional_forms:  # the few words porter2 rewrites whole ("dying" -> "die")
+        return True
+    head = _prefix(word)
+    return head in prefixes or any(head[:n] in prefixes for n in range(1, _PREFIX))
 
 
 def _could_stem_to(word: str, prefixes: frozenset[str]) -> bool:
-    # Stems share their first letters with the word (porter2 rewrites only endings), so a
-    # word whose parts start differently from every wanted stem need not be stemmed.
-    if word[:_PREFIX] in prefixes:
+    """Whether stemming `word` (or a hyphenated part of it) can give a wanted stem."""
+    if _starts_like(word, prefixes):
         return True
-    return "-" in word and any(part[:_PREFIX] in prefixes for part in word.split("-"))
+    if "-" not in word:
+        return False
+    parts = word.split("-")
+    return any(_starts_like(part, prefixes) for part in [*parts, "".join(parts)])
 
 
 def _placeholders(word: str) -> int:
@@ -104,7 +121,7 @@ def analyse_for(text: str, wanted: set[str]) -> Iterator[tuple[str | None, int, 
     """(term or None, start, end) for each index token of `text`; only terms in `wanted` are
     named. Equivalent to `analyse` where it matters and many times faster: most words of an
     abstract are never stemmed."""
-    prefixes = frozenset(term[:_PREFIX] for term in wanted)
+    prefixes = frozenset(_prefix(term) for term in wanted)
     for match in _TOKEN.finditer(text):
         word = match.group().lower()
         if _could_stem_to(word, prefixes):
@@ -517,11 +534,11 @@ def _term_positions(text: str, wanted: set[str]) -> tuple[dict[str, list[int]], 
     The same positions the analyzer would give, computed in one tight loop: only words that
     could stem to a wanted term are stemmed; the others are counted (see `_placeholders`).
     """
-    prefixes = frozenset(term[:_PREFIX] for term in wanted)
+    prefixes = frozenset(_prefix(term) for term in wanted)
     positions: dict[str, list[int]] = {}
     position = 0
     for word in _TOKEN.findall(text.lower()):
-        if word[:_PREFIX] in prefixes or ("-" in word and _could_stem_to(word, prefixes)):
+        if _could_stem_to(word, prefixes):
             for term in _analyzed(word):
                 if term in wanted:
                     positions.setdefault(term, []).append(position)

@@ -208,9 +208,7 @@ class Store:
         """
         if not path.exists():
             if not create:
-                raise NotFoundError(
-                    f"no library at {path.parent} yet: run 'paperidx ingest' first"
-                )
+                raise NotFoundError(f"no library at {path.parent} yet: run 'paperidx ingest' first")
             _create_empty(path)
         with _library_errors(path):
             _refuse_if_truncated(path)
