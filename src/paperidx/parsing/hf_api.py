@@ -36,7 +36,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from paperidx.parsing.base import Notice, ParseEvent, ParseOptions, RawRecord, Skipped
+from paperidx.parsing.base import (
+    Notice,
+    ParseEvent,
+    ParseOptions,
+    RawRecord,
+    Skipped,
+    date_in_name,
+)
 from paperidx.text import collapse_whitespace, find_urls
 
 LIST_KEYS = ("data", "papers", "items", "results")
@@ -115,7 +122,7 @@ def parse(lines: Iterable[str], options: ParseOptions) -> Iterator[ParseEvent]:
     if isinstance(found, str):
         yield Skipped(_first_content_line(text), found)
         return
-    known_date = found.date or _date_in_name(options.source_name) or options.date
+    known_date = found.date or date_in_name(options.source_name) or options.date
     told_about_published = False
     for line, element in zip(_element_lines(text, found), found.elements, strict=True):
         event = _element_event(element, line, known_date)
@@ -371,12 +378,6 @@ def _iso_day(value: object) -> dt.date | None:
     if not isinstance(value, str):
         return None
     match = _ISO_DAY.match(value.strip())
-    return _valid_date(match) if match else None
-
-
-def _date_in_name(name: str | None) -> dt.date | None:
-    """Archives name files by day (`2024-05-27.json`)."""
-    match = _ISO_DAY.search(name) if name else None
     return _valid_date(match) if match else None
 
 
