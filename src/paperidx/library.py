@@ -280,7 +280,7 @@ class Library:
         since: dt.date | None = None,
         until: dt.date | None = None,
     ) -> list[StoredPaper]:
-        return self._store_for_reading().list_papers(limit=limit, since=since, until=until)
+        return [*self.iter_papers(limit=limit, since=since, until=until)]
 
     def iter_papers(
         self,

@@ -505,11 +505,20 @@ def _deleted(reader: Any, scores: dict[int, float], offset: int) -> list[int]:
         return [k - offset for k in scores if offset <= k < end and reader.is_deleted(k - offset)]
 
 
-def _in_dates(searcher: Any, scores: dict[int, float], plan: QueryPlan) -> dict[int, float]:
+def _date_bounds(plan: QueryPlan) -> tuple[int, int] | None:
+    """The plan's dates as the index stores them (YYYYMMDD), both ends given."""
     if plan.since is None and plan.until is None:
-        return scores
+        return None
     low = int(plan.since.strftime("%Y%m%d")) if plan.since else 0
     high = int(plan.until.strftime("%Y%m%d")) if plan.until else 99991231
+    return low, high
+
+
+def _in_dates(searcher: Any, scores: dict[int, float], plan: QueryPlan) -> dict[int, float]:
+    bounds = _date_bounds(plan)
+    if bounds is None:
+        return scores
+    low, high = bounds
     dates = searcher.reader().column_reader("date")
     return {doc: score for doc, score in scores.items() if low <= dates[doc] <= high}
 
@@ -652,12 +661,9 @@ def _syntax_search(
 
 
 def _date_filter(plan: QueryPlan) -> Any:
-    if plan.since is None and plan.until is None:
-        return None
     # Open-ended NumericRanges misbehave on Whoosh's numeric fields: give both ends.
-    low = int(plan.since.strftime("%Y%m%d")) if plan.since else 0
-    high = int(plan.until.strftime("%Y%m%d")) if plan.until else 99991231
-    return query.NumericRange("date", low, high)
+    bounds = _date_bounds(plan)
+    return None if bounds is None else query.NumericRange("date", *bounds)
 
 
 def _terms(q: Any) -> set[str]:
