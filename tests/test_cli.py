@@ -188,3 +188,11 @@ def test_partial_failure_stores_the_good_file(tmp_path: Path) -> None:
 
 def test_version() -> None:
     assert run("--version").stdout.startswith("paperidx ")
+
+
+def test_ingest_with_a_progress_bar_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli, "stderr_is_terminal", lambda: True)
+    result = run("ingest", str(SAMPLE))
+    assert result.exit_code == 0
+    assert "67 parsed, 67 new" in result.stderr and result.stdout == ""
+    assert run("reindex").exit_code == 0

@@ -91,14 +91,29 @@ def _silence_stdout() -> None:
 
 
 @contextmanager
-def _library() -> Iterator[Library]:
+def _library(*, progress: bool = False) -> Iterator[Library]:
+    """The library; with `progress`, long work shows a progress bar on a terminal's stderr."""
     from paperidx.library import Library
 
-    library = Library.open(_state["home"], on_message=message)
-    try:
-        yield library
-    finally:
-        library.close()
+    if not (progress and stderr_is_terminal()):
+        library = Library.open(_state["home"], on_message=message)
+        try:
+            yield library
+        finally:
+            library.close()
+        return
+    from paperidx.render import progress_bar
+
+    with progress_bar() as (track, say):
+        library = Library.open(_state["home"], on_message=say, on_progress=track)
+        try:
+            yield library
+        finally:
+            library.close()
+
+
+def stderr_is_terminal() -> bool:
+    return sys.stderr.isatty()
 
 
 def _output_format(requested: str | None) -> OutputFormat:
@@ -227,7 +242,7 @@ def ingest(
         encoding=encoding,
         parse=ParseOptions(date=day, year=year),
     )
-    with _library() as library:
+    with _library(progress=True) as library:
         report = library.ingest(paths, options)
     for line in ingest_messages(report, verbose=verbose):
         message(line)
@@ -489,7 +504,7 @@ def reindex() -> None:
 
     Example: paperidx reindex
     """
-    with _library() as library:
+    with _library(progress=True) as library:
         count = library.reindex()
     message(f"reindexed {count} papers")
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from paperidx.errors import (
     IndexDamagedError,
@@ -43,7 +43,11 @@ if TYPE_CHECKING:
     from paperidx.models import Paper
     from paperidx.reading import Source
 
+T = TypeVar("T")
 Progress = Callable[[str], None]
+# (what is being done, how many so far, how many in all when known)
+Tracker = Callable[[str, int, int | None], None]
+PROGRESS_EVERY = 250
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,18 +61,46 @@ def _quiet(_message: str) -> None:
     return None
 
 
+def _untracked(_what: str, _done: int, _total: int | None) -> None:
+    return None
+
+
+def _tracked(items: Iterable[T], what: str, total: int | None, track: Tracker) -> Iterator[T]:
+    """Pass `items` through, telling `track` how far along they are every few hundred."""
+    done = 0
+    for item in items:
+        yield item
+        done += 1
+        if done % PROGRESS_EVERY == 0:
+            track(what, done, total)
+    track(what, done, total)
+
+
 class Library:
     """A paperidx library in one folder (see `paperidx.paths`)."""
 
-    def __init__(self, paths: LibraryPaths, *, on_message: Progress = _quiet) -> None:
+    def __init__(
+        self,
+        paths: LibraryPaths,
+        *,
+        on_message: Progress = _quiet,
+        on_progress: Tracker = _untracked,
+    ) -> None:
         self.paths = paths
         self.on_message = on_message
+        self.on_progress = on_progress
         self._store: Store | None = None
         self._store_verified = False
 
     @classmethod
-    def open(cls, home: Path | None = None, *, on_message: Progress = _quiet) -> Library:
-        return cls(resolve_home(home), on_message=on_message)
+    def open(
+        cls,
+        home: Path | None = None,
+        *,
+        on_message: Progress = _quiet,
+        on_progress: Tracker = _untracked,
+    ) -> Library:
+        return cls(resolve_home(home), on_message=on_message, on_progress=on_progress)
 
     def close(self) -> None:
         if self._store is not None:
@@ -137,7 +169,9 @@ class Library:
             if state.revision < target:
                 pending = store.count_changed(state.revision)
                 indexed = index.apply(
-                    store.iter_changed(state.revision),
+                    _tracked(
+                        store.iter_changed(state.revision), "indexing", pending, self.on_progress
+                    ),
                     fresh=False,
                     bulk=pending >= BULK_THRESHOLD,
                 )
@@ -158,7 +192,8 @@ class Library:
     def _rebuild_index(self, store: Store) -> int:
         """A new index from every paper in the store (writer lock held)."""
         target = store.revision()
-        return self._index().rebuild(store.iter_changed(0), target)
+        papers = _tracked(store.iter_changed(0), "indexing", store.count(), self.on_progress)
+        return self._index().rebuild(papers, target)
 
     def _readable_index(self, store: Store) -> SearchIndex:
         """The index for a read command, caught up or repaired first when no writer is busy.
@@ -232,7 +267,10 @@ class Library:
             digest = hashlib.sha256()
             lines = _hashing(read_lines(source, options.encoding), digest)
             with store.transaction() as writer:
-                for event in parser(lines, parse_options):
+                events = _tracked(
+                    parser(lines, parse_options), f"reading {source.name}", None, self.on_progress
+                )
+                for event in events:
                     if isinstance(event, RawRecord):
                         self._add_record(writer, event, source.name, report)
                     elif isinstance(event, Skipped):

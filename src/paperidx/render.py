@@ -15,7 +15,8 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from paperidx.results import (
@@ -299,3 +300,31 @@ def ingest_messages(report: IngestReport, *, verbose: bool) -> list[str]:
             f"{report.rejected} rejected, {len(report.failed)} files failed"
         )
     return lines
+
+
+# -- progress (stderr, terminal only) -----------------------------------------------------
+
+
+@contextmanager
+def progress_bar() -> Iterator[
+    tuple[Callable[[str, int, int | None], None], Callable[[str], None]]
+]:
+    """A transient progress bar on stderr: (tracker, message printer that keeps the bar)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    console = Console(stderr=True, highlight=False, markup=False)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        tasks: dict[str, Any] = {}
+
+        def track(what: str, done: int, total: int | None) -> None:
+            label = inert(what)
+            if label not in tasks:
+                tasks[label] = bar.add_task(label, total=total)
+            bar.update(tasks[label], completed=done, total=total)
+
+        def say(text: str) -> None:
+            console.print(_text(text))
+
+        yield track, say
