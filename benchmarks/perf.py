@@ -31,7 +31,8 @@ script or a shell pipeline would run it), wall time from ``Popen`` to ``wait4``:
 
 This machine is shared and noisy, so no absolute time is asserted anywhere: commands are
 interleaved round by round (a slow spell hits the baseline too), a warm-up round is
-discarded, and medians of ``--repeats`` rounds are quoted. Bulk ingest is run
+discarded (it also leaves bytecode behind: commands run without PYTHONDONTWRITEBYTECODE, as
+an installed paperidx would), and medians of ``--repeats`` rounds are quoted. Bulk ingest is run
 ``--ingest-repeats`` times (default 1: at 75k one run takes minutes), naive and paperidx
 back to back. Results go to stdout (machine, then a Markdown table for the README), progress
 to stderr, and everything to ``benchmarks/.work/perf-results.json``.
@@ -108,7 +109,11 @@ def run(command: Sequence[str], env: dict[str, str] | None = None) -> Run:
     with tempfile.TemporaryFile() as errors:
         start = time.perf_counter()
         process = subprocess.Popen(
-            list(command), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors, env=env
+            list(command),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            env=clean_env() if env is None else env,
         )
         assert process.stdout is not None
         out = process.stdout.read()
@@ -156,10 +161,18 @@ def paperidx_command() -> list[str]:
     return [sys.executable, "-m", "paperidx"]
 
 
+# Dropped from every measured command's environment. PYTHONDONTWRITEBYTECODE would make each
+# run compile paperidx from source (20-40 ms a command) where an installed paperidx, and
+# this script's warm-up round, leave bytecode behind.
+UNSET = ("PYTHONDONTWRITEBYTECODE",)
+
+
+def clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in UNSET and not k.startswith("PAPERIDX_")}
+
+
 def library_env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERIDX_")}
-    env["PAPERIDX_HOME"] = str(home)
-    return env
+    return clean_env() | {"PAPERIDX_HOME": str(home)}
 
 
 def machine() -> dict[str, Any]:
@@ -179,6 +192,7 @@ def machine() -> dict[str, Any]:
         "executable": sys.executable,
         "platform": platform.platform(),
         "load_average_at_start": list(os.getloadavg()),
+        "unset_for_commands": [name for name in UNSET if name in os.environ],
         "paperidx": paperidx_command(),
     }
 
@@ -332,6 +346,7 @@ class SizeResult:
     """Everything measured at one size; seconds unless a name says otherwise."""
 
     papers: int
+    load_average: list[float] = field(default_factory=list)
     naive_ingest: list[float] = field(default_factory=list)
     paperidx_ingest: list[float] = field(default_factory=list)
     naive_ingest_cpu: list[float] = field(default_factory=list)
@@ -358,7 +373,7 @@ class SizeResult:
 
 def measure_ingest(result: SizeResult, slice_path: Path, home: Path, repeats: int) -> None:
     """Naive Whoosh and `paperidx ingest`, back to back, `repeats` times; keeps the library."""
-    naive_dir = home.parent / f"{home.name}-naive"
+    naive_dir = home.parent / f"naive-{result.papers}"
     for round_number in range(1, repeats + 1):
         for folder in (home, naive_dir):
             shutil.rmtree(folder, ignore_errors=True)
@@ -447,7 +462,7 @@ def measure_fts5(result: SizeResult, slice_path: Path, work: Path, repeats: int)
 
 def measure_size(slice_path: Path, work: Path, options: argparse.Namespace) -> SizeResult:
     papers = count_lines(slice_path)
-    result = SizeResult(papers=papers)
+    result = SizeResult(papers=papers, load_average=[os.getloadavg()[0]])
     home = work / f"library-{papers}"
     measure_ingest(result, slice_path, home, options.ingest_repeats)
     prefix, arxiv_id = show_references(home, arxiv_id_at(slice_path, min(SHOW_LINE, papers - 1)))
@@ -456,6 +471,7 @@ def measure_size(slice_path: Path, work: Path, options: argparse.Namespace) -> S
     measure_daily(result, home, options.repeats)
     if options.fts5:
         measure_fts5(result, slice_path, work, options.repeats)
+    result.load_average.append(os.getloadavg()[0])
     return result
 
 
@@ -514,6 +530,11 @@ def _timed(value: float, ratio: float, against: str) -> str:
     return f"{seconds_text(value)} ({ratio:.2f}x {against})"
 
 
+def _ingest_cpu(r: SizeResult, _s: Summary) -> str:
+    ours, naive = median(r.paperidx_ingest_cpu), median(r.naive_ingest_cpu)
+    return f"{seconds_text(ours)} ({ours / naive:.2f}x naive's {seconds_text(naive)})"
+
+
 def _fts5_build(r: SizeResult, s: Summary) -> str:
     if r.fts5_build is None:
         return "—"
@@ -538,11 +559,7 @@ ROWS: list[Row] = [
         "",
         lambda r, s: f"{r.papers / s.ingest:.0f} / {r.papers / s.naive:.0f}",
     ),
-    (
-        "ingest CPU, paperidx / naive",
-        "",
-        lambda r, s: f"{median(r.paperidx_ingest_cpu):.0f} s / {median(r.naive_ingest_cpu):.0f} s",
-    ),
+    ("bulk ingest CPU time (user+sys, all processes)", "", _ingest_cpu),
     (
         "start-up floor (python -c import typer, whoosh)",
         "baseline",
@@ -589,7 +606,7 @@ ROWS: list[Row] = [
         lambda r, s: f"{mb(r.store_bytes)} ({r.store_bytes / r.papers:,.0f} B)",
     ),
     (
-        "peak RSS ingest, paperidx / naive",
+        "peak RSS ingest, paperidx / naive (largest process)",
         "",
         lambda r, s: f"{r.paperidx_ingest_rss_mb:.0f} / {r.naive_ingest_rss_mb:.0f} MB",
     ),
@@ -635,6 +652,9 @@ def print_report(info: dict[str, Any], results: Sequence[SizeResult], per_query:
     print(f"machine: {info['cpu']}, {info['cores']} cores, Python {info['python']}")
     print(f"paperidx: {' '.join(info['paperidx'])}")
     print(f"load average at start: {', '.join(f'{x:.2f}' for x in info['load_average_at_start'])}")
+    for result in results:
+        low, high = min(result.load_average), max(result.load_average)
+        print(f"1-min load average around the {result.papers:,} run: {low:.2f} … {high:.2f}")
     if per_query:
         for result in results:
             floor = median(result.floor)

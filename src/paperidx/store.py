@@ -239,6 +239,10 @@ class Store:
 
     def _prepare(self) -> None:
         self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        # In WAL mode NORMAL still survives any crash of the process (kill -9 included);
+        # only a power cut can undo the last committed ingest, which re-running restores.
+        # FULL costs an fsync per commit and at close (~0.2 s of a daily ingest).
+        self._db.execute("PRAGMA synchronous = NORMAL")
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         if version == SCHEMA_VERSION:
             return
@@ -383,20 +387,24 @@ class Store:
             return int(row.fetchone()[0])
 
     def iter_changed(self, after_revision: int) -> Iterator[StoredPaper]:
-        """Every paper changed after `after_revision`, read in batches."""
-        last_rev, last_id = after_revision, ""
-        while True:
-            with _library_errors(self.path):
-                rows = self._db.execute(
-                    f"SELECT rev, {_COLUMNS} FROM papers WHERE (rev, id) > (?, ?) AND rev > ? "
-                    "ORDER BY rev, id LIMIT ?",
-                    (last_rev, last_id, after_revision, BATCH),
-                ).fetchall()
-            if not rows:
-                return
-            for row in rows:
-                yield _row_to_paper(row[1:])
-            last_rev, last_id = rows[-1][0], rows[-1][1]
+        """Every paper changed after `after_revision`, read `BATCH` rows at a time.
+
+        One statement for the whole walk (as in `iter_all`): paging with `(rev, id) > (?, ?)`
+        re-sorted every row per page, 16 s of a 75k-paper rebuild.
+        """
+        with _library_errors(self.path):
+            cursor = self._db.execute(
+                f"SELECT {_COLUMNS} FROM papers WHERE rev > ?", (after_revision,)
+            )
+        try:
+            while True:
+                with _library_errors(self.path):
+                    rows = cursor.fetchmany(BATCH)
+                if not rows:
+                    return
+                yield from map(_row_to_paper, rows)
+        finally:
+            cursor.close()
 
     def digests(self) -> int:
         with _library_errors(self.path):
