@@ -16,7 +16,7 @@ import json
 import os
 import sqlite3
 import struct
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -367,6 +367,10 @@ class Store:
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
+        return self._walk(sql, params)
+
+    def _walk(self, sql: str, params: Sequence[object]) -> Iterator[StoredPaper]:
+        """The papers one SELECT returns, fetched `BATCH` rows at a time from one statement."""
         with _library_errors(self.path):
             cursor = self._db.execute(sql, params)
         try:
@@ -392,19 +396,7 @@ class Store:
         One statement for the whole walk (as in `iter_all`): paging with `(rev, id) > (?, ?)`
         re-sorted every row per page, 16 s of a 75k-paper rebuild.
         """
-        with _library_errors(self.path):
-            cursor = self._db.execute(
-                f"SELECT {_COLUMNS} FROM papers WHERE rev > ?", (after_revision,)
-            )
-        try:
-            while True:
-                with _library_errors(self.path):
-                    rows = cursor.fetchmany(BATCH)
-                if not rows:
-                    return
-                yield from map(_row_to_paper, rows)
-        finally:
-            cursor.close()
+        return self._walk(f"SELECT {_COLUMNS} FROM papers WHERE rev > ?", (after_revision,))
 
     def digests(self) -> int:
         with _library_errors(self.path):
