@@ -196,3 +196,11 @@ def test_ingest_with_a_progress_bar_on_a_terminal(monkeypatch: pytest.MonkeyPatc
     assert result.exit_code == 0
     assert "67 parsed, 67 new" in result.stderr and result.stdout == ""
     assert run("reindex").exit_code == 0
+
+
+def test_every_command_is_documented_in_the_readme() -> None:
+    readme = (SAMPLE.parents[1] / "README.md").read_text(encoding="utf-8")
+    names = [c.name or c.callback.__name__ for c in app.registered_commands if c.callback]
+    assert len(names) >= 9
+    for name in names:
+        assert f"paperidx {name}" in readme, name
