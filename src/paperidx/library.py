@@ -143,50 +143,46 @@ class Library:
         older than its state file, ahead of the store -- it is rebuilt from the store, and
         the user is told why (a first build is silent).
         """
-        from paperidx.index import BULK_THRESHOLD
-
         index = self._index()
         target = store.revision()
         try:
             state = index.check()
-            if state is not None and state.revision > target:
-                raise IndexDamagedError(
-                    f"the search index at {index.path} is ahead of the record store "
-                    f"(revision {state.revision}, the store is at {target})"
-                )
+            if state is not None:
+                return self._index_changes(index, store, state.revision, target)
         except IndexDamagedError as damage:
             self.on_message(f"{damage}: rebuilding it from the record store")
             return self._rebuild_index(store)
-        if state is None:
-            if target > 0:  # not a first build: the index was there and has gone
-                self.on_message(
-                    f"the search index at {index.path} is missing: "
-                    "rebuilding it from the record store"
-                )
-            return self._rebuild_index(store)
+        if target > 0:  # not a first build: the index was there and has gone
+            self.on_message(
+                f"the search index at {index.path} is missing: rebuilding it from the record store"
+            )
+        return self._rebuild_index(store)
+
+    def _index_changes(self, index: SearchIndex, store: Store, done: int, target: int) -> int:
+        """Index what changed between revisions `done` and `target`, then verify the count.
+
+        Raises `IndexDamagedError` when the index cannot be trusted (ahead of the store, or
+        holding another number of papers: a lost or doubled Whoosh commit shows only here).
+        """
+        from paperidx.index import BULK_THRESHOLD
+
+        if done > target:
+            raise IndexDamagedError(
+                f"the search index at {index.path} is ahead of the record store "
+                f"(revision {done}, the store is at {target})"
+            )
         indexed = 0
-        try:
-            if state.revision < target:
-                pending = store.count_changed(state.revision)
-                indexed = index.apply(
-                    _tracked(
-                        store.iter_changed(state.revision), "indexing", pending, self.on_progress
-                    ),
-                    fresh=False,
-                    bulk=pending >= BULK_THRESHOLD,
-                )
-                index.mark_revision(target)
-            # Caught up, the index holds each paper once; a lost or doubled Whoosh commit
-            # shows only here. (Costs two counts; readers skip this when nothing changed.)
-            documents, papers = index.doc_count(), store.count()
-            if documents != papers:
-                raise IndexDamagedError(
-                    f"the search index at {index.path} holds {documents} papers, "
-                    f"the record store {papers}"
-                )
-        except IndexDamagedError as damage:
-            self.on_message(f"{damage}: rebuilding it from the record store")
-            return self._rebuild_index(store)
+        if done < target:
+            pending = store.count_changed(done)
+            changed = _tracked(store.iter_changed(done), "indexing", pending, self.on_progress)
+            indexed = index.apply(changed, fresh=False, bulk=pending >= BULK_THRESHOLD)
+            index.mark_revision(target)
+        documents, papers = index.doc_count(), store.count()
+        if documents != papers:
+            raise IndexDamagedError(
+                f"the search index at {index.path} holds {documents} papers, "
+                f"the record store {papers}"
+            )
         return indexed
 
     def _rebuild_index(self, store: Store) -> int:

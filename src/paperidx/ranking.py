@@ -331,7 +331,7 @@ def _phrase(long_form: str) -> Any:
     return query.Phrase(DEFAULT_FIELD, words)
 
 
-def _expand(q: Any, alternatives: dict[str, list[str]]) -> tuple[Any, list[str]]:
+def _expand(q: Any, alternatives: dict[str, list[str]]) -> Any:
     """Add each acronym's long forms beside the term, and typed-out long forms' acronyms.
 
     Alternatives weigh less than the words typed, so papers using the user's own words
@@ -339,12 +339,10 @@ def _expand(q: Any, alternatives: dict[str, list[str]]) -> tuple[Any, list[str]]
     """
     by_stem: dict[str, list[Any]] = {}
     additions: list[Any] = []
-    described: list[str] = []
     for phrase, forms in alternatives.items():
         extra = [p.with_boost(EXPANSION_BOOST) for p in map(_phrase, forms) if p is not None]
         if not extra:
             continue
-        described.append(f"{phrase} → {' | '.join(forms)}")
         stem = _stem(phrase)
         if stem is not None:
             by_stem.setdefault(stem, []).extend(extra)
@@ -360,7 +358,7 @@ def _expand(q: Any, alternatives: dict[str, list[str]]) -> tuple[Any, list[str]]
     expanded = visit(q) if by_stem else q
     if additions:
         expanded = _with_optional(expanded, additions)
-    return expanded, described
+    return expanded
 
 
 def _with_optional(q: Any, extra: list[Any]) -> Any:
@@ -651,7 +649,7 @@ def _syntax_search(
     sort_by_date: bool,
     notices: list[str],
 ) -> tuple[list[tuple[str, float]], int, set[str], str]:
-    q, _ = _expand(_parse(parser(searcher.schema), text, notices), alternatives)
+    q = _expand(_parse(parser(searcher.schema), text, notices), alternatives)
     results = searcher.search(q, limit=None if sort_by_date else limit, filter=_date_filter(plan))
     scored = [(hit.docnum, float(hit.score or 0.0)) for hit in results]
     if sort_by_date:
