@@ -43,7 +43,6 @@ from whoosh.fields import ID, NUMERIC, TEXT, Schema
 from whoosh.index import IndexError as WhooshIndexError
 from whoosh.index import LockError
 from whoosh.lang.porter2 import stem as porter2_stem
-from whoosh.writing import IndexingError
 
 from paperidx.errors import IndexDamagedError, LibraryError, PaperidxError
 from paperidx.query import QueryPlan
@@ -383,6 +382,8 @@ class SearchIndex:
             with self._whoosh_trouble():
                 writer.commit()
         except BaseException:
+            from whoosh.writing import IndexingError  # write path only: keep reads light
+
             with suppress(IndexingError, *_WHOOSH_DAMAGE):
                 writer.cancel()
             with suppress(LibraryError):

@@ -44,18 +44,13 @@ from paperidx.parsing.base import (
     Skipped,
     date_in_name,
 )
-from paperidx.text import collapse_whitespace, find_urls
+from paperidx.text import collapse_whitespace, find_urls, normalize_arxiv_id
 
 LIST_KEYS = ("data", "papers", "items", "results")
 LINK_KEYS = ("githubRepo", "projectPage")
 # A wrapper nested deeper than this is not a wrapping anyone uses; stop looking.
 _MAX_WRAPPER_DEPTH = 4
 
-_ARXIV_ID = re.compile(
-    r"^(?:arxiv:\s*|https?://(?:www\.|export\.)?(?:arxiv\.org/(?:abs|pdf)|huggingface\.co/papers)/)?"
-    r"(\d{4}\.\d{4,5}|[a-z][a-z.\-]*/\d{7})(?:v\d+)?(?:\.pdf)?/?$",
-    re.IGNORECASE,
-)
 _ISO_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _URL = re.compile(r"^https?://\S+$")
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
@@ -97,10 +92,7 @@ def bare_arxiv_id(value: object) -> str | None:
     Anything else (an HF-internal id, a number, a typo) gives None rather than a value the
     validator would reject the whole paper for.
     """
-    if not isinstance(value, str):
-        return None
-    match = _ARXIV_ID.match(value.strip())
-    return match.group(1).lower() if match else None
+    return normalize_arxiv_id(value) if isinstance(value, str) else None
 
 
 def parse(lines: Iterable[str], options: ParseOptions) -> Iterator[ParseEvent]:
