@@ -17,8 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from paperidx.errors import InputError
 from paperidx.models import Paper, Rejected, validate_raw
-from paperidx.parsing import FORMATS, detect_format, parser_for
+from paperidx.parsing import FORMAT_NAMES as FORMATS, detect_format, parser_for
 from paperidx.parsing.base import Notice, ParseOptions, RawRecord, Skipped
 
 PARSERS = sorted(FORMATS)  # digest, hf-api, hf-page, json, jsonl (whichever exist)
@@ -192,5 +193,9 @@ def test_hf_api_parser_survives_near_real_items(
 
 @FUZZ
 @given(head=st.one_of(nasty_text, any_lines.map("\n".join)))
-def test_format_detection_always_names_a_format(head: str) -> None:
-    assert detect_format(head) in FORMATS
+def test_format_detection_names_a_format_or_refuses_in_one_line(head: str) -> None:
+    try:
+        assert detect_format(head, "f") in FORMATS
+    except InputError as error:
+        assert str(error).startswith("f: not a digest paperidx can read (looks like ")
+        assert "\n" not in str(error)

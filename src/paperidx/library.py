@@ -251,13 +251,15 @@ class Library:
         return file_report
 
     def _ingest_source(self, store: Store, source: Source, options: IngestOptions) -> FileReport:
-        from paperidx.parsing import detect_format, parser_for
+        from paperidx.parsing import detect_format, parser_for, unreadable
         from paperidx.reading import read_head, read_lines
 
         report = FileReport(source=source.name, format=options.format or "?")
+        head = ""
         try:
+            head = read_head(source, options.encoding)
             if options.format is None:
-                report.format = detect_format(read_head(source, options.encoding))
+                report.format = detect_format(head, source.name)
             parser = parser_for(report.format)
             parse_options = replace(options.parse, source_name=source.path.name)
             digest = hashlib.sha256()
@@ -274,10 +276,14 @@ class Library:
                     elif isinstance(event, Notice):
                         report.notices.append(f"{source.name}: {event.message}")
                 if report.new + report.merged == 0:
-                    raise InputError(_nothing_found(source.name, report))
+                    if report.rejected:
+                        raise InputError(_nothing_valid(source.name, report))
+                    raise unreadable(source.name, head, f"read as {report.format}")
                 writer.record_digest(digest.hexdigest(), source.name, report.parsed)
         except InputError as error:
-            report.error = str(error)
+            message = str(error)
+            # Parsers describe what is wrong; the file it is wrong in is named here.
+            report.error = message if message.startswith(source.name) else f"{source.name}: {message}"
             report.new = report.merged = 0
         return report
 
@@ -530,11 +536,9 @@ def _hashing(lines: Iterator[str], digest: hashlib._Hash) -> Iterator[str]:
         yield line
 
 
-def _nothing_found(name: str, report: FileReport) -> str:
-    if report.rejected:
-        first = report.rejected[0]
-        return f"{name}: no valid papers ({report.rejected_records} rejected; first: {first})"
-    return f"{name}: no papers found (expected titles each followed by an abstract paragraph)"
+def _nothing_valid(name: str, report: FileReport) -> str:
+    first = report.rejected[0]
+    return f"{name}: no valid papers ({report.rejected_records} rejected; first: {first})"
 
 
 def _folder_size(folder: Path) -> int:

@@ -1,98 +1,135 @@
-"""Input formats: detection by content, and the parser for each.
+"""Input formats: the registry, detection by content, and the parser for each.
 
-Each format is one module exposing a parser (see `base.Parser`); this module only decides
-which one reads a given input. Detection looks at the text, never at the file name, so a
-digest saved as `.txt` that holds JSON is still read as JSON.
+Each format is one module that declares `FORMAT = InputFormat(...)` (see `base.InputFormat`):
+its name, a one-line summary, a content sniffer that says how sure it is, and its parser.
+Detection asks every sniffer and takes the most confident answer; it looks at the text,
+never at the file name, so a digest saved as `.txt` that holds JSON is still read as JSON.
+The CLI's `--input-format` choices, the README's format table and the tests read this
+registry, so a new format is one module plus one line here.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
+import importlib
+import re
 
 from paperidx.errors import InputError
-from paperidx.parsing.base import ParseEvent, ParseOptions, Parser, RawRecord, Skipped
+from paperidx.parsing.base import (
+    InputFormat,
+    ParseEvent,
+    ParseOptions,
+    Parser,
+    RawRecord,
+    Skipped,
+)
 
 __all__ = [
-    "FORMATS",
+    "FORMAT_NAMES",
+    "InputFormat",
     "ParseEvent",
     "ParseOptions",
     "RawRecord",
     "Skipped",
+    "describe_content",
     "detect_format",
+    "formats",
+    "input_format",
     "parser_for",
+    "unreadable",
 ]
 
-
-# Parsers load on demand: read commands import this package (for its types) and must not
-# pay for compiling every format's patterns.
-def _digest() -> Parser:
-    from paperidx.parsing.digest import parse_digest
-
-    return parse_digest
-
-
-def _jsonl() -> Parser:
-    from paperidx.parsing.jsonl import parse_jsonl
-
-    return parse_jsonl
-
-
-def _json_array() -> Parser:
-    from paperidx.parsing.jsonl import parse_json_array
-
-    return parse_json_array
-
-
-def _hf_api() -> Parser:
-    from paperidx.parsing import hf_api
-
-    return hf_api.parse
-
-
-def _hf_page() -> Parser:
-    from paperidx.parsing import hf_page
-
-    return hf_page.parse
-
-
-# Format name -> a function returning its parser (the heavier parsers load on demand).
-FORMATS: dict[str, Callable[[], Parser]] = {
-    "digest": _digest,
-    "jsonl": _jsonl,
-    "json": _json_array,
-    "hf-api": _hf_api,
-    "hf-page": _hf_page,
+# Format name -> "module:attribute" of its `InputFormat`. Modules load on demand: read
+# commands import this package (for its types) and must not pay for every format's patterns.
+# Order breaks ties between equally confident sniffers (the more specific format first).
+_REGISTRY: dict[str, str] = {
+    "hf-api": "paperidx.parsing.hf_api:FORMAT",
+    "jsonl": "paperidx.parsing.jsonl:JSONL_FORMAT",
+    "json": "paperidx.parsing.jsonl:JSON_FORMAT",
+    "hf-page": "paperidx.parsing.hf_page:FORMAT",
+    # new formats: add a line above this comment
+    "digest": "paperidx.parsing.digest:FORMAT",
 }
+
+FORMAT_NAMES: tuple[str, ...] = tuple(_REGISTRY)
+
+# Below this, a sniffer's answer is a guess, not a claim: the input is refused instead.
+MIN_CONFIDENCE = 0.05
+
+
+def input_format(name: str) -> InputFormat:
+    try:
+        location = _REGISTRY[name]
+    except KeyError:
+        known = ", ".join(FORMAT_NAMES)
+        raise InputError(f"unknown input format {name!r} (known: {known})") from None
+    module_name, attribute = location.split(":")
+    declared: InputFormat = getattr(importlib.import_module(module_name), attribute)
+    return declared
+
+
+def formats() -> list[InputFormat]:
+    """Every registered format, in registry order (imports every parser module)."""
+    return [input_format(name) for name in FORMAT_NAMES]
 
 
 def parser_for(name: str) -> Parser:
-    try:
-        return FORMATS[name]()
-    except KeyError:
-        known = ", ".join(FORMATS)
-        raise InputError(f"unknown input format {name!r} (known: {known})") from None
+    return input_format(name).parse
 
 
-def detect_format(head: str) -> str:
-    """The format of an input, judged from its first few kilobytes of text."""
-    from paperidx.parsing import hf_api, hf_page
+def detect_format(head: str, name: str = "input") -> str:
+    """The format of an input, judged from its first few kilobytes of text.
 
-    stripped = head.lstrip()
-    if hf_api.sniff(head):
-        return "hf-api"
-    if stripped.startswith("{") and _first_line_is_object(stripped):
-        return "jsonl"
-    if stripped.startswith(("[", "{")):
-        return "json"
-    if hf_page.sniff(head):
-        return "hf-page"
-    return "digest"
+    Raises `InputError` (the one-line "not a digest paperidx can read" message) when no
+    format claims it.
+    """
+    best, confidence = None, 0.0
+    for candidate in formats():
+        score = candidate.sniff(head)
+        if score > confidence:
+            best, confidence = candidate.name, score
+    if best is None or confidence < MIN_CONFIDENCE:
+        raise unreadable(name, head)
+    return best
 
 
-def _first_line_is_object(text: str) -> bool:
-    first = text.split("\n", 1)[0]
-    try:
-        return isinstance(json.loads(first), dict)
-    except ValueError:
-        return False
+def unreadable(name: str, head: str, detail: str = "") -> InputError:
+    """The error for an input paperidx cannot read: what it looks like, and what it reads."""
+    looks = describe_content(head)
+    known = ", ".join(FORMAT_NAMES)
+    suffix = f"; {detail}" if detail else ""
+    return InputError(
+        f"{name}: not a digest paperidx can read (looks like {looks}){suffix}; "
+        f"known formats: {known}"
+    )
+
+
+_HTML = re.compile(r"<(?:!doctype\s+html|html|head|body|div|table|p)\b", re.IGNORECASE)
+_XML = re.compile(r"^\s*<(?:\?xml|[A-Za-z][\w:.-]*[\s>])")
+_MAIL_HEADER = re.compile(
+    r"^(?:From |(?:Return-Path|Received|Message-ID|MIME-Version|Subject|From|To|Date):)",
+    re.MULTILINE | re.IGNORECASE,
+)
+_BIBTEX = re.compile(r"^\s*@[A-Za-z]+\s*[{(]", re.MULTILINE)
+
+
+def describe_content(head: str) -> str:
+    """A few words on what an input looks like, for the message that refuses it."""
+    text = head.lstrip("\ufeff \t\r\n")
+    if not text:
+        return "an empty file"
+    if _HTML.search(text[:4000]):
+        return "HTML without papers"
+    if _XML.match(text):
+        return "XML without papers"
+    if text[:1] in "[{":
+        return "JSON without papers"
+    if len(_MAIL_HEADER.findall(text[:4000])) >= 3:
+        return "an e-mail without papers"
+    if _BIBTEX.search(text[:4000]):
+        return "BibTeX without entries"
+    if text.startswith("---"):
+        return "Markdown with front matter but no paper"
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) <= 2:
+        return "a line or two of text"
+    return "text without titles followed by abstracts"

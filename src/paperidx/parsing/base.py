@@ -17,7 +17,14 @@ from typing import Protocol
 
 @dataclass(slots=True)
 class RawRecord:
-    """One paper as found in the input; `line` is where it starts (1-based)."""
+    """One paper as found in the input; `line` is where it starts (1-based).
+
+    `date` is the digest day the paper was seen (when the input says); `published` is the
+    paper's own publication date (when the input gives it). `abstract` may be empty for a
+    reference-manager record that has a title and an identifier or authors: it is still a
+    paper, and a later sighting with an abstract fills it in. `line` is an item number for
+    inputs without meaningful lines (an entry in a JSON array, say).
+    """
 
     title: str
     abstract: str
@@ -26,6 +33,8 @@ class RawRecord:
     arxiv_id: str | None = None
     date: dt.date | None = None
     links: list[str] = field(default_factory=list)
+    doi: str | None = None
+    published: dt.date | None = None
     # Provenance an input carries about itself (an export being re-imported).
     carried_dates: list[dt.date] = field(default_factory=list)
     carried_sources: list[str] = field(default_factory=list)
@@ -79,3 +88,28 @@ class Parser(Protocol):
     """A parser takes the input's lines (without line endings, numbered from 1)."""
 
     def __call__(self, lines: Iterable[str], options: ParseOptions) -> Iterator[ParseEvent]: ...
+
+
+class Sniffer(Protocol):
+    """How sure a format is that it can read an input, from its first few kilobytes of text.
+
+    0.0 means "not mine"; 1.0 means "certainly mine" (a declared root element, a signature
+    line). Detection picks the most confident format; the plain-text digest is the fallback.
+    """
+
+    def __call__(self, head: str) -> float: ...
+
+
+@dataclass(frozen=True, slots=True)
+class InputFormat:
+    """One input format, as the registry in `paperidx.parsing` lists it.
+
+    Every format module defines `FORMAT = InputFormat(...)`. The CLI's `--input-format`
+    choices, the README's format table and the tests all read these declarations.
+    """
+
+    name: str  # what `--input-format` takes
+    summary: str  # one line for the README and `--help`
+    example: str  # a file name a user would recognise, for the README table
+    sniff: Sniffer
+    parse: Parser

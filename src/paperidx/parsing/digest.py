@@ -20,7 +20,14 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from paperidx.parsing.base import Notice, ParseEvent, ParseOptions, RawRecord, Skipped
+from paperidx.parsing.base import (
+    InputFormat,
+    Notice,
+    ParseEvent,
+    ParseOptions,
+    RawRecord,
+    Skipped,
+)
 
 MAX_TITLE_CHARS = 300
 MAX_TITLE_LINES = 4
@@ -254,3 +261,28 @@ def _paragraphs(lines: Iterable[str], dates: _DateResolver) -> Iterator[_Block |
     if block is not None:
         yield block
     yield from flush_noise()
+
+
+_MARKUP_START = re.compile(r"^\s*(?:<|[\[{]\s*[\"{\[]|@[A-Za-z]+\s*[{(])")
+
+
+def sniff(head: str) -> float:
+    """The fallback for plain text: a low confidence that any more specific format beats.
+
+    Markup, JSON and BibTeX are never plain digests, so those are left to their formats (or
+    refused); a title beginning with `[` (`[Re] Reproducibility of ...`) is still text.
+    """
+    text = head.lstrip("\ufeff \t\r\n")
+    if not text or _MARKUP_START.match(text):
+        return 0.0
+    return 0.1
+
+
+FORMAT = InputFormat(
+    name="digest",
+    summary="plain-text digests: titles each followed by an abstract paragraph "
+    "(the HF Daily Papers page or e-mail copied as text)",
+    example="digest.txt",
+    sniff=sniff,
+    parse=parse_digest,
+)

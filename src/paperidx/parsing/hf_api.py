@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from paperidx.parsing.base import (
+    InputFormat,
     Notice,
     ParseEvent,
     ParseOptions,
@@ -63,7 +64,7 @@ _HF_KEYS = re.compile(
 _DECODER = json.JSONDecoder()
 
 
-def sniff(head: str) -> bool:
+def sniff(head: str) -> float:
     """Whether the first few KB of a file look like Daily Papers API JSON.
 
     JSON Lines (one object per line) is a different format even when its objects carry the
@@ -71,8 +72,8 @@ def sniff(head: str) -> bool:
     """
     text = head.lstrip("\ufeff \t\r\n")
     if text[:1] not in ("[", "{") or _looks_like_json_lines(text):
-        return False
-    return _HF_KEYS.search(text) is not None
+        return 0.0
+    return 0.9 if _HF_KEYS.search(text) is not None else 0.0
 
 
 def _looks_like_json_lines(text: str) -> bool:
@@ -378,3 +379,12 @@ def _valid_date(match: re.Match[str]) -> dt.date | None:
         return dt.date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError:
         return None
+
+
+FORMAT = InputFormat(
+    name="hf-api",
+    summary="Hugging Face Daily Papers API JSON (huggingface.co/api/daily_papers)",
+    example="2024-05-28.json",
+    sniff=sniff,
+    parse=parse,
+)

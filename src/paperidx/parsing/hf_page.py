@@ -45,7 +45,7 @@ from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
-from paperidx.parsing.base import Notice, ParseEvent, ParseOptions, RawRecord, Skipped
+from paperidx.parsing.base import InputFormat, Notice, ParseEvent, ParseOptions, RawRecord, Skipped
 from paperidx.parsing.hf_api import bare_arxiv_id
 from paperidx.text import collapse_whitespace, find_urls
 
@@ -83,7 +83,11 @@ _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 _CAPTURE_KEYS = re.compile(r"retriev|captur|scrap|fetch|saved", re.IGNORECASE)
 
 
-def sniff(head: str) -> bool:
+def sniff(head: str) -> float:
+    return 0.8 if _is_capture(head) else 0.0
+
+
+def _is_capture(head: str) -> bool:
     """Whether the first few KB look like a capture of the huggingface.co/papers page."""
     headings = [line for line in head.splitlines() if _HEADING.match(line)]
     if not headings:
@@ -511,3 +515,12 @@ def _card_date(shown: _ShownDate | None, context: _Context) -> dt.date | None:
     if context.page_date is not None:
         return context.years.resolve(context.page_date)
     return None
+
+
+FORMAT = InputFormat(
+    name="hf-page",
+    summary="captures of the huggingface.co/papers page as Markdown or text-browser dumps",
+    example="hf-papers-capture.md",
+    sniff=sniff,
+    parse=parse,
+)

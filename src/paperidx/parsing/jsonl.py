@@ -16,7 +16,14 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from paperidx.parsing.base import ParseEvent, ParseOptions, RawRecord, Skipped, date_in_name
+from paperidx.parsing.base import (
+    InputFormat,
+    ParseEvent,
+    ParseOptions,
+    RawRecord,
+    Skipped,
+    date_in_name,
+)
 from paperidx.text import normalize_arxiv_id
 
 _ARXIV_KEYS = ("arxiv_id", "arxiv", "arxivId", "eprint")
@@ -148,3 +155,34 @@ def _dates(value: Mapping[str, Any]) -> list[dt.date]:
         except ValueError:
             continue
     return sorted(set(parsed))
+
+
+def sniff_jsonl(head: str) -> float:
+    text = head.lstrip("\ufeff \t\r\n")
+    first = text.split("\n", 1)[0]
+    if not first.startswith("{"):
+        return 0.0
+    try:
+        return 0.6 if isinstance(json.loads(first), dict) else 0.0
+    except (ValueError, RecursionError):
+        return 0.0
+
+
+def sniff_json(head: str) -> float:
+    return 0.5 if head.lstrip("\ufeff \t\r\n")[:1] in ("[", "{") else 0.0
+
+
+JSONL_FORMAT = InputFormat(
+    name="jsonl",
+    summary="JSON Lines, one paper object per line (paperidx's own export, raw arXiv listings)",
+    example="library.jsonl",
+    sniff=sniff_jsonl,
+    parse=parse_jsonl,
+)
+JSON_FORMAT = InputFormat(
+    name="json",
+    summary="a JSON array of paper objects (title, abstract, authors, arxiv_id, ...)",
+    example="papers.json",
+    sniff=sniff_json,
+    parse=parse_json_array,
+)

@@ -1,0 +1,398 @@
+"""What every parser needs, written once: dates, authors, identifiers, markup and TeX.
+
+Parsers differ in the shape of their input, not in what a date or an arXiv id looks like.
+Everything here is a pure function of a string, tolerant of what real digests contain
+(non-breaking spaces, versions on arXiv ids, `https://doi.org/` prefixes, LaTeX accents).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from paperidx.errors import InputError
+from paperidx.text import collapse_whitespace, normalize_arxiv_id
+
+__all__ = [
+    "MAX_DOCUMENT_CHARS",
+    "MONTHS",
+    "find_arxiv_id",
+    "join_document",
+    "make_date",
+    "normalize_arxiv_id",
+    "normalize_doi",
+    "parse_date",
+    "resolve_year",
+    "split_authors",
+    "strip_markup",
+    "tex_to_text",
+]
+
+# Whole-document formats (XML, HTML, BibTeX, e-mail) are read into memory; past this the
+# input is refused rather than risking the machine's memory on a hostile file.
+MAX_DOCUMENT_CHARS = 40_000_000
+
+MONTHS: dict[str, int] = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("jan", "january", "janv"),
+            ("feb", "february", "febr"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
+_WEEKDAY = r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?"
+
+_ISO_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T\s].*)?$")
+_COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_DAY_MONTH_YEAR = re.compile(
+    rf"^{_WEEKDAY}(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH})\.?,?\s+(\d{{4}})\b.*$", re.IGNORECASE
+)
+_MONTH_DAY_YEAR = re.compile(
+    rf"^{_WEEKDAY}({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b.*$", re.IGNORECASE
+)
+
+_ARXIV_IN_TEXT = re.compile(
+    r"(?:arxiv[:\s]*(?:abs/)?|arxiv\.org/(?:abs|pdf|html)/|huggingface\.co/papers/)"
+    r"\s*(\d{4}\.\d{4,5}|[a-z][a-z.\-]*/\d{7})(?:v\d+)?",
+    re.IGNORECASE,
+)
+_DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"'<>]+)", re.IGNORECASE)
+_DOI_TRAILING = ".,;:)]}>"
+
+_TAG = re.compile(r"<[^>]*>")
+_BREAK_TAG = re.compile(
+    r"<\s*(?:[\w-]+:)?br\b[^>]*>|</\s*(?:[\w-]+:)?(?:p|div|li|h\d|tr|title|sec)\s*>", re.IGNORECASE
+)
+
+_AUTHOR_SPLIT = re.compile(r"\s*;\s*|\s*,\s*(?:and\s+|&\s*)?|\s+and\s+|\s+&\s+", re.IGNORECASE)
+# Affiliation markers after a name: "(1)", "(1, 2)", "1,2", "*", "†".
+_AFFILIATION = re.compile(r"\s*(?:\(\s*[\d,\s]+\)|\d+(?:,\d+)*|[*†‡§¶]+)$")
+_AUTHOR_NOISE = frozenset({"et al", "et al.", "others", "and others", "..."})
+
+
+def make_date(year: int, month: int, day: int) -> dt.date | None:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def parse_date(text: str | None) -> dt.date | None:
+    """A calendar day written the ways digests write it, or None.
+
+    ISO (`2024-11-07`, `2024-11-07T02:49:53Z`), RFC 2822 (`Thu, 7 Nov 2024 02:49:53 GMT`),
+    `7 Nov 2024`, `Nov 7, 2024`, `November 7th 2024`, `2024/11/07`, `20241107`.
+    A date without a day (`2024-11`, `Nov 2024`) is not a day, so it is None.
+    """
+    if not text:
+        return None
+    value = collapse_whitespace(text.replace("\u00a0", " "))
+    for pattern, order in (
+        (_ISO_DATE, "ymd"),
+        (_COMPACT_DATE, "ymd"),
+        (_DAY_MONTH_YEAR, "dmy"),
+        (_MONTH_DAY_YEAR, "mdy"),
+    ):
+        match = pattern.match(value)
+        if match is None:
+            continue
+        parts = dict(zip(order, match.groups(), strict=True))
+        month = parts["m"]
+        number = MONTHS.get(month.lower().rstrip(".")) if not month.isdigit() else int(month)
+        if number is None:
+            return None
+        return make_date(int(parts["y"]), number, int(parts["d"]))
+    return None
+
+
+def resolve_year(month: int, day: int, today: dt.date, slack_days: int = 2) -> dt.date | None:
+    """A year-less `month day` as the most recent such day, not more than `slack_days` ahead.
+
+    A digest read in early January that says "Dec 30" means last year's December.
+    """
+    candidate = make_date(today.year, month, day)
+    if candidate is None:  # Feb 29 in a non-leap year: the last leap year's
+        for year in range(today.year - 1, today.year - 8, -1):
+            candidate = make_date(year, month, day)
+            if candidate is not None:
+                return candidate
+        return None
+    if candidate - today > dt.timedelta(days=slack_days):
+        return make_date(today.year - 1, month, day)
+    return candidate
+
+
+def find_arxiv_id(text: str | None) -> str | None:
+    """The first arXiv id a piece of text mentions (`arXiv:2411.13560v2`, an arxiv.org or
+    huggingface.co/papers URL), versions stripped; a bare id on its own counts too."""
+    if not text:
+        return None
+    match = _ARXIV_IN_TEXT.search(text)
+    if match:
+        return match.group(1).lower()
+    return normalize_arxiv_id(text)
+
+
+def normalize_doi(value: str | None) -> str | None:
+    """`https://doi.org/10.1145/ABC`, `doi:10.1145/abc`, `DOI 10.1145/abc.` -> `10.1145/abc`.
+
+    DOIs are case-insensitive, so they are kept lower-cased: one paper, one key.
+    """
+    if not value:
+        return None
+    match = _DOI.search(html.unescape(value))
+    if match is None:
+        return None
+    doi = match.group(1).rstrip(_DOI_TRAILING)
+    # A closing bracket belongs to the DOI only when the DOI opened one (10.1002/(SICI)…).
+    for opening, closing in ("()", "[]"):
+        while doi.endswith(closing) and doi.count(closing) > doi.count(opening):
+            doi = doi[:-1]
+    return doi.lower() if len(doi) > len("10.1/") else None
+
+
+def strip_markup(text: str | None) -> str:
+    """HTML or JATS markup to plain text: tags dropped, entities decoded, whitespace joined.
+
+    `<jats:p>A</jats:p><jats:p>B</jats:p>` -> `A B`.
+    """
+    if not text:
+        return ""
+    spaced = _BREAK_TAG.sub(" ", text)
+    return collapse_whitespace(html.unescape(_TAG.sub("", spaced)).replace("\u00a0", " "))
+
+
+def split_authors(text: str | Iterable[str] | None) -> list[str]:
+    """`A. Author, B. Author and C. Author` -> three names; also `;` and `&` separated.
+
+    Affiliation markers (`(1)`, `1,2`, `*`) and "et al." are dropped; a list of names is
+    cleaned the same way.
+    """
+    if not text:
+        return []
+    if isinstance(text, str):
+        cleaned = re.sub(r"\([^()]*[A-Za-z][^()]*\)", " ", text)  # "(MIT)", "(1) MIT"
+        pieces: Iterable[str] = _AUTHOR_SPLIT.split(collapse_whitespace(cleaned.replace("\u00a0", " ")))
+    else:
+        pieces = text
+    names: list[str] = []
+    for piece in pieces:
+        name = collapse_whitespace(_AFFILIATION.sub("", collapse_whitespace(piece)))
+        name = name.strip(" ,;")
+        if name and name.lower() not in _AUTHOR_NOISE and any(c.isalpha() for c in name):
+            names.append(name)
+    return list(dict.fromkeys(names))
+
+
+def join_document(lines: Iterable[str], what: str, limit: int = MAX_DOCUMENT_CHARS) -> str:
+    """The whole input as one string, for formats read as a document (XML, HTML, BibTeX).
+
+    Refuses inputs larger than `limit` characters with a one-line `InputError`.
+    """
+    pieces: list[str] = []
+    size = 0
+    for line in lines:
+        size += len(line) + 1
+        if size > limit:
+            raise InputError(
+                f"too large for {what} ({size // 1_000_000}+ MB of text; "
+                f"paperidx reads up to {limit // 1_000_000} MB)"
+            )
+        pieces.append(line)
+    return "\n".join(pieces)
+
+
+# -- TeX -------------------------------------------------------------------------------
+
+_TEX_ACCENTS = {
+    "'": "\u0301",
+    "`": "\u0300",
+    "^": "\u0302",
+    '"': "\u0308",
+    "~": "\u0303",
+    "=": "\u0304",
+    ".": "\u0307",
+    "u": "\u0306",
+    "v": "\u030c",
+    "H": "\u030b",
+    "c": "\u0327",
+    "k": "\u0328",
+    "r": "\u030a",
+    "d": "\u0323",
+    "b": "\u0331",
+}
+_TEX_SYMBOLS = {
+    "ss": "ß",
+    "ae": "æ",
+    "AE": "Æ",
+    "oe": "œ",
+    "OE": "Œ",
+    "aa": "å",
+    "AA": "Å",
+    "o": "ø",
+    "O": "Ø",
+    "l": "ł",
+    "L": "Ł",
+    "i": "ı",
+    "j": "ȷ",
+    "dh": "ð",
+    "DH": "Ð",
+    "th": "þ",
+    "TH": "Þ",
+    "ng": "ŋ",
+    "NG": "Ŋ",
+    "textendash": "–",
+    "textemdash": "—",
+    "textquoteright": "’",
+    "textquoteleft": "‘",
+    "textquotedblleft": "“",
+    "textquotedblright": "”",
+    "textbackslash": "\\",
+    "textasciitilde": "~",
+    "textasciicircum": "^",
+    "textunderscore": "_",
+    "textbar": "|",
+    "textless": "<",
+    "textgreater": ">",
+    "dag": "†",
+    "ddag": "‡",
+    "S": "§",
+    "P": "¶",
+    "copyright": "©",
+    "pounds": "£",
+    "euro": "€",
+    "ldots": "…",
+    "dots": "…",
+    "LaTeX": "LaTeX",
+    "TeX": "TeX",
+    "BibTeX": "BibTeX",
+    "&": "&",
+    "%": "%",
+    "$": "$",
+    "#": "#",
+    "_": "_",
+    "{": "{",
+    "}": "}",
+    ",": " ",
+    ";": " ",
+    ":": " ",
+    "!": "",
+    " ": " ",
+    "-": "",  # a discretionary hyphen
+    "/": "",
+    "\\": " ",  # a forced line break
+}
+# Commands whose argument is the text itself (font changes, \emph, \url...).
+_TEX_KEEP_ARGUMENT = frozenset(
+    {
+        "emph", "textbf", "textit", "textsc", "textrm", "textsf", "texttt", "textup",
+        "textsl", "textnormal", "mbox", "hbox", "text", "mathrm", "mathbf", "mathit",
+        "mathsf", "mathtt", "mathcal", "mathbb", "boldsymbol", "bm", "url", "uppercase",
+        "MakeUppercase", "lowercase", "MakeLowercase", "ensuremath", "protect", "NoCaseChange",
+        "nocase", "underline", "href",
+    }
+)
+# Font switches written as `{\bf text}`: the command goes, the text stays.
+_TEX_SWITCHES = frozenset(
+    {"bf", "it", "em", "sc", "rm", "sf", "tt", "sl", "small", "large", "Large", "normalfont",
+     "bfseries", "itshape", "scshape", "upshape", "relax"}
+)
+_TEX_COMMAND = re.compile(r"\\([A-Za-z]+|.)\s*")
+_TEX_ACCENT_ARGUMENT = re.compile(r"\s*(?:\{\\?([A-Za-z]?)\}|\\([ij])\b|([A-Za-z]))")
+
+
+def tex_to_text(value: str | None) -> str:
+    """LaTeX as found in BibTeX and arXiv metadata, as the text it prints.
+
+    Accents become Unicode (`{\\"o}` -> `ö`, `\\'{e}` -> `é`), text commands keep their
+    argument (`\\emph{x}` -> `x`), protective braces go (`{LoRA}` -> `LoRA`), `--` is an en
+    dash, `~` a space. Math (`$\\alpha$`) is kept as written, less the dollar signs' braces:
+    it is what a reader would search for.
+    """
+    if not value:
+        return ""
+    out: list[str] = []
+    i, n = 0, len(value)
+    in_math = False
+    while i < n:
+        ch = value[i]
+        if ch == "$":
+            in_math = not in_math
+            out.append(ch)
+            i += 1
+        elif ch == "\\":
+            match = _TEX_COMMAND.match(value, i)
+            if match is None:  # a lone backslash at the end
+                i += 1
+                continue
+            name = match.group(1)
+            i = match.end()
+            if in_math:
+                spacer = " " if name.isalpha() and i < n and value[i].isalpha() else ""
+                out.append("\\" + name + spacer)
+                continue
+            if name in _TEX_ACCENTS and (len(name) == 1 or i < n):
+                argument = _TEX_ACCENT_ARGUMENT.match(value, i)
+                if argument:
+                    base = argument.group(1) or argument.group(2) or argument.group(3) or ""
+                    base = {"i": "i", "j": "j"}.get(base, base)
+                    out.append(unicodedata.normalize("NFC", base + _TEX_ACCENTS[name]))
+                    i = argument.end()
+                    continue
+            if name in _TEX_SYMBOLS:
+                out.append(_TEX_SYMBOLS[name])
+                # `\o{}` / `\ss{}`: an empty group after a symbol is only a separator.
+                if value.startswith("{}", i):
+                    i += 2
+            elif name in _TEX_KEEP_ARGUMENT or name in _TEX_SWITCHES:
+                if name == "href" and i < n and value[i] == "{":
+                    i = _skip_group(value, i)  # \href{url}{text}: keep the text
+            # Any other command: dropped, its arguments (if braced) kept as text.
+        elif ch in "{}":
+            i += 1
+        elif ch == "~" and not in_math:
+            out.append(" ")
+            i += 1
+        elif ch == "-" and value.startswith("---", i) and not in_math:
+            out.append("—")
+            i += 3
+        elif ch == "-" and value.startswith("--", i) and not in_math:
+            out.append("–")
+            i += 2
+        elif value.startswith("``", i) or value.startswith("''", i):
+            out.append("“" if value[i] == "`" else "”")
+            i += 2
+        else:
+            out.append(ch)
+            i += 1
+    return collapse_whitespace("".join(out))
+
+
+def _skip_group(value: str, start: int) -> int:
+    """The index just past the braced group opening at `start`."""
+    depth = 0
+    for index in range(start, len(value)):
+        if value[index] == "{":
+            depth += 1
+        elif value[index] == "}":
+            depth -= 1
+            if depth == 0:
+                return index + 1
+    return len(value)
