@@ -135,7 +135,9 @@ def test_table_on_a_terminal(sample_library: None, monkeypatch: pytest.MonkeyPat
         (b"   \n\n", "is empty"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "PNG"),
         (b"abc\x00\x01\x02\x00\xff\xfe\x00", "binary"),
-        (b"just one line of text\n", "no papers found"),
+        (b"just one line of text\n", "not a digest paperidx can read (looks like a line or two"),
+        (b"<!doctype html><html><body><p>My blog</p></body></html>", "(looks like HTML without"),
+        (b'{"name": "a config file", "debug": true}', "(looks like JSON without papers)"),
     ],
 )
 def test_bad_inputs_fail_cleanly_and_keep_the_library(
@@ -148,6 +150,8 @@ def test_bad_inputs_fail_cleanly_and_keep_the_library(
     assert result.exit_code == ExitCode.INPUT
     assert expected in result.stderr
     assert "Traceback" not in result.output + result.stderr
+    if "not a digest" in expected:
+        assert "known formats: " in result.stderr and "bibtex" in result.stderr
     assert json.loads(run("stats", "--format", "json").stdout)["papers"] == 67
 
 

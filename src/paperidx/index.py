@@ -160,7 +160,7 @@ def _document(paper: StoredPaper) -> dict[str, Any]:
     return {
         "id": paper.id,
         "title": paper.title,
-        "text": f"{paper.title}\n{paper.abstract}",
+        "text": paper.searchable_text,
         "authors": ", ".join(paper.authors),
         "arxiv_id": paper.arxiv_id or "",
         "date": int(date.strftime("%Y%m%d")) if date else 0,
@@ -447,4 +447,4 @@ class SearchIndex:
 
         ix = self._open()
         with self._reading_trouble(), ix.searcher(weighting=ranking.weighting()) as searcher:
-            return ranking.more_like(searcher, f"{paper.title}\n{paper.abstract}", paper.id, limit)
+            return ranking.more_like(searcher, paper.searchable_text, paper.id, limit)

@@ -278,7 +278,9 @@ class Library:
                 if report.new + report.merged == 0:
                     if report.rejected:
                         raise InputError(_nothing_valid(source.name, report))
-                    raise unreadable(source.name, head, f"read as {report.format}")
+                    # Which parser found nothing helps when it was not the plain-text fallback.
+                    tried = "" if report.format == "digest" else f"read as {report.format}"
+                    raise unreadable(source.name, head, tried)
                 writer.record_digest(digest.hexdigest(), source.name, report.parsed)
         except InputError as error:
             message = str(error)

@@ -16,9 +16,10 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from paperidx.parsing.base import RawRecord
+from paperidx.parsing.common import normalize_doi
 from paperidx.text import collapse_whitespace, find_urls, normalize_arxiv_id
 
 ID_LENGTH = 10
@@ -47,12 +48,15 @@ class Paper(BaseModel):
 
     id: str
     title: Annotated[str, Field(min_length=1, max_length=MAX_TITLE_CHARS)]
-    abstract: Annotated[str, Field(min_length=1, max_length=MAX_ABSTRACT_CHARS)]
+    # Empty only for a record that names the paper otherwise (see `_identifiable`).
+    abstract: Annotated[str, Field(max_length=MAX_ABSTRACT_CHARS)]
     authors: Annotated[list[NonEmptyName], Field(max_length=MAX_AUTHORS)] = []
     arxiv_id: str | None = None
     dates: list[dt.date] = []
     sources: list[str] = []
     links: list[str] = []
+    doi: str | None = None
+    published: dt.date | None = None
 
     @field_validator("title", "abstract", mode="before")
     @classmethod
@@ -84,6 +88,27 @@ class Paper(BaseModel):
         if normalized is None:
             raise ValueError(f"{value!r} is not an arXiv id")
         return normalized
+
+    @field_validator("doi", mode="before")
+    @classmethod
+    def _normalize_doi(cls, value: Any) -> Any:
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str):
+            raise ValueError("must be a string")
+        normalized = normalize_doi(value)
+        if normalized is None:
+            raise ValueError(f"{value!r} is not a DOI")
+        return normalized
+
+    @model_validator(mode="after")
+    def _identifiable(self) -> Paper:
+        # A reference-manager entry or an arXiv replacement notice has no abstract, but
+        # is still a paper when something besides its title says which one. A title alone
+        # (a heading, a stray line) is not.
+        if not self.abstract and not (self.arxiv_id or self.doi or self.authors):
+            raise ValueError("no abstract, and no arXiv id, DOI or authors to tell the paper by")
+        return self
 
     @field_validator("links")
     @classmethod
@@ -125,6 +150,8 @@ def validate_raw(raw: RawRecord, source: str) -> Paper:
         "dates": [raw.date] if raw.date else [],
         "sources": [f"{source}:{raw.line}"],
         "links": [*raw.links, *abstract_links],
+        "doi": raw.doi,
+        "published": raw.published,
     }
     try:
         return Paper.model_validate(data)
@@ -151,9 +178,12 @@ def merge(existing: Paper, incoming: Paper) -> Paper:
     """
     return existing.model_copy(
         update={
+            # A full abstract replaces a snippet (a Scholar alert, a feed's teaser).
             "abstract": max(existing.abstract, incoming.abstract, key=len),
             "authors": max(existing.authors, incoming.authors, key=len),
             "arxiv_id": existing.arxiv_id or incoming.arxiv_id,
+            "doi": existing.doi or incoming.doi,
+            "published": existing.published or incoming.published,
             "dates": sorted(set(existing.dates) | set(incoming.dates)),
             "sources": _union(existing.sources, incoming.sources),
             "links": _union(existing.links, incoming.links),

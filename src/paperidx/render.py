@@ -203,11 +203,16 @@ def _paper_view(paper: StoredPaper, out: TextIO) -> None:
     if paper.arxiv_url:
         facts.append("  ·  ")
         facts.append_text(_text(paper.arxiv_url, style="blue"))
+    if paper.doi:
+        facts.append("  ·  ")
+        facts.append_text(_text(f"doi:{paper.doi}", style="blue"))
+    if paper.published:
+        facts.append(f"  ·  published {paper.published.isoformat()}")
     console.print(facts)
     if paper.authors:
         console.print(_text(", ".join(paper.authors), style="italic"))
     console.print()
-    console.print(_text(paper.abstract))
+    console.print(_text(paper.abstract or "(no abstract yet: a later digest with one fills it in)"))
     if paper.links:
         console.print()
         for link in paper.links:

@@ -22,10 +22,19 @@ class StoredPaper:
     dates: list[dt.date]
     sources: list[str]
     links: list[str]
+    doi: str | None = None
+    # The paper's own publication date, when a source gave it (`dates` are digest days).
+    published: dt.date | None = None
 
     @property
     def date(self) -> dt.date | None:
         return self.dates[0] if self.dates else None
+
+    @property
+    def searchable_text(self) -> str:
+        """What plain queries match: title and abstract; for a paper known without its
+        abstract (a BibTeX entry, an arXiv replacement), title and authors."""
+        return f"{self.title}\n{self.abstract or ', '.join(self.authors)}"
 
     @property
     def arxiv_url(self) -> str | None:
@@ -41,6 +50,8 @@ class StoredPaper:
             "dates": [d.isoformat() for d in self.dates],
             "sources": list(self.sources),
             "links": list(self.links),
+            "doi": self.doi,
+            "published": self.published.isoformat() if self.published else None,
         }
 
 

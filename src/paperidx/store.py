@@ -28,9 +28,22 @@ from paperidx.text import normalize_arxiv_id
 if TYPE_CHECKING:
     from paperidx.models import Paper
 
-SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 30_000
 BATCH = 500
+
+# Schema changes are migrations: `MIGRATIONS[n]` takes a store from version n to n + 1.
+# A store written by an older paperidx is migrated when it is opened, in one transaction
+# (all steps land, or none), so it never sits half-migrated. Never edit a released step:
+# add the next one. `_SCHEMA` is what a new store gets, equal to version 1 plus every step.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    # 0.2: the DOI (a merge key after the arXiv id) and the paper's own publication date.
+    1: (
+        "ALTER TABLE papers ADD COLUMN doi TEXT",
+        "ALTER TABLE papers ADD COLUMN published TEXT",
+        "CREATE INDEX IF NOT EXISTS papers_by_doi ON papers (doi)",
+    ),
+}
+SCHEMA_VERSION = 1 + len(MIGRATIONS)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -44,10 +57,13 @@ CREATE TABLE IF NOT EXISTS papers (
     first_date TEXT,
     sources TEXT NOT NULL,
     links TEXT NOT NULL,
-    rev INTEGER NOT NULL
+    rev INTEGER NOT NULL,
+    doi TEXT,
+    published TEXT
 );
 CREATE INDEX IF NOT EXISTS papers_by_rev ON papers (rev);
 CREATE INDEX IF NOT EXISTS papers_by_date ON papers (first_date);
+CREATE INDEX IF NOT EXISTS papers_by_doi ON papers (doi);
 CREATE TABLE IF NOT EXISTS digests (
     sha256 TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -63,11 +79,11 @@ CREATE TABLE IF NOT EXISTS acronyms (
 CREATE INDEX IF NOT EXISTS acronyms_by_long ON acronyms (long);
 """
 
-_COLUMNS = "id, title, abstract, authors, arxiv_id, dates, sources, links"
+_COLUMNS = "id, title, abstract, authors, arxiv_id, dates, sources, links, doi, published"
 
 
 def _row_to_paper(row: sqlite3.Row | tuple[Any, ...]) -> StoredPaper:
-    pid, title, abstract, authors, arxiv_id, dates, sources, links = row
+    pid, title, abstract, authors, arxiv_id, dates, sources, links, doi, published = row
     return StoredPaper(
         id=pid,
         title=title,
@@ -77,6 +93,8 @@ def _row_to_paper(row: sqlite3.Row | tuple[Any, ...]) -> StoredPaper:
         dates=[dt.date.fromisoformat(d) for d in json.loads(dates)],
         sources=json.loads(sources),
         links=json.loads(links),
+        doi=doi,
+        published=dt.date.fromisoformat(published) if published else None,
     )
 
 
@@ -246,6 +264,9 @@ class Store:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         if version == SCHEMA_VERSION:
             return
+        if 1 <= version < SCHEMA_VERSION:
+            self._migrate()
+            return
         if version > SCHEMA_VERSION:
             raise LibraryError(
                 f"the record store {self.path} was written by a newer paperidx "
@@ -258,6 +279,33 @@ class Store:
             "(it has no paperidx schema); it was left untouched. "
             "Restore it from a backup, or move it away to start a new library"
         )
+
+    def _migrate(self) -> None:
+        """Bring a store written by an older paperidx up to `SCHEMA_VERSION`, all or nothing.
+
+        BEGIN IMMEDIATE takes SQLite's write lock first, so two commands opening the same
+        old store migrate it once: the second finds it already done.
+        """
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            raise LibraryError(
+                f"the record store {self.path} was written by an older paperidx and must be "
+                f"upgraded, which needs write access ({error})"
+            ) from None
+        try:
+            version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+            while version < SCHEMA_VERSION:
+                for statement in MIGRATIONS[version]:
+                    self._db.execute(statement)
+                version += 1
+            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            self._db.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:
+                with suppress(sqlite3.Error):
+                    self._db.execute("ROLLBACK")
+            raise
 
     def schema_version(self) -> int:
         with _library_errors(self.path):
@@ -308,16 +356,22 @@ class Store:
 
     def texts(self, ids: list[str]) -> dict[str, str]:
         """Title and abstract of each paper, as the index saw them (for re-ranking)."""
-        return {pid: f"{p.title}\n{p.abstract}" for pid, p in self.get_many(ids).items()}
+        return {pid: p.searchable_text for pid, p in self.get_many(ids).items()}
 
     def resolve(self, reference: str) -> StoredPaper:
         """A paper by id, unique id prefix (like git), or arXiv id / arXiv URL."""
+        from paperidx.parsing.common import normalize_doi
+
         reference = reference.strip()
         arxiv_id = normalize_arxiv_id(reference)
+        doi = normalize_doi(reference) if "10." in reference else None
         with _library_errors(self.path):
-            if arxiv_id:
+            for column, value in (("arxiv_id", arxiv_id), ("doi", doi)):
+                if not value:
+                    continue
                 row = self._db.execute(
-                    f"SELECT {_COLUMNS} FROM papers WHERE arxiv_id = ?", (arxiv_id,)
+                    f"SELECT {_COLUMNS} FROM papers WHERE {column} = ? ORDER BY id LIMIT 1",
+                    (value,),
                 ).fetchone()
                 if row:
                     return _row_to_paper(row)
@@ -520,9 +574,20 @@ class StoreWriter:
         return False
 
     def _find(self, paper: Paper) -> Paper | None:
+        """The stored copy of `paper`: by arXiv id, then by DOI, then by title."""
         if paper.arxiv_id:
             row = self._db.execute(
                 f"SELECT {_COLUMNS} FROM papers WHERE arxiv_id = ?", (paper.arxiv_id,)
+            ).fetchone()
+            if row:
+                return _stored_to_model(_row_to_paper(row))
+        if paper.doi:
+            # A DOI match with another arXiv id is another paper (a preprint and its
+            # journal version may share a DOI only when someone says they are one).
+            row = self._db.execute(
+                f"SELECT {_COLUMNS} FROM papers WHERE doi = ? "
+                "AND (arxiv_id IS NULL OR ? IS NULL OR arxiv_id = ?) ORDER BY id LIMIT 1",
+                (paper.doi, paper.arxiv_id, paper.arxiv_id),
             ).fetchone()
             if row:
                 return _stored_to_model(_row_to_paper(row))
@@ -544,9 +609,9 @@ class StoreWriter:
     def _write(self, paper: Paper) -> None:
         data = paper.model_dump(mode="json")
         self._db.execute(
-            "INSERT OR REPLACE INTO papers "
-            "(id, title, abstract, authors, arxiv_id, dates, first_date, sources, links, rev) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO papers (id, title, abstract, authors, arxiv_id, dates, "
+            "first_date, sources, links, rev, doi, published) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 data["id"],
                 data["title"],
@@ -558,6 +623,8 @@ class StoreWriter:
                 json.dumps(data["sources"], ensure_ascii=False),
                 json.dumps(data["links"], ensure_ascii=False),
                 self.revision,
+                data["doi"],
+                data["published"],
             ),
         )
 
@@ -587,7 +654,9 @@ def _stored_to_model(stored: StoredPaper) -> Paper:
     from paperidx.models import Paper
 
     # Already validated when it was stored; skip validation on the way back in.
-    return Paper.model_construct(**stored.to_dict() | {"dates": list(stored.dates)})
+    return Paper.model_construct(
+        **stored.to_dict() | {"dates": list(stored.dates), "published": stored.published}
+    )
 
 
 __all__ = ["SCHEMA_VERSION", "Store", "StoreWriter"]

@@ -68,10 +68,13 @@ def entry(paper: StoredPaper, key: str) -> str:
     if paper.arxiv_id:
         fields.append(("eprint", "{" + escape(paper.arxiv_id) + "}"))
         fields.append(("archivePrefix", "{arXiv}"))
+    if paper.doi:
+        fields.append(("doi", "{" + escape(paper.doi) + "}"))
     url = paper.arxiv_url or (paper.links[0] if paper.links else None)
     if url:
         fields.append(("url", "{" + _url(url) + "}"))
-    fields.append(("abstract", "{" + escape(paper.abstract) + "}"))
+    if paper.abstract:
+        fields.append(("abstract", "{" + escape(paper.abstract) + "}"))
     body = ",\n".join(f"  {name} = {value}" for name, value in fields)
     return f"@misc{{{key},\n{body}\n}}\n\n"
 

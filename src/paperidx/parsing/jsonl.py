@@ -3,7 +3,8 @@
 This is paperidx's own interchange format (what `export --format jsonl` writes) and the
 shape of raw arXiv listings, so field names from both are accepted:
 `title`; `abstract` or `summary`; `authors` (names, or objects with `name`);
-`arxiv_id`, or `id` when it is an arXiv id; `date` or `dates`; `links`; `sources`.
+`arxiv_id`, or `id` when it is an arXiv id; `date` or `dates`; `links`; `sources`; `doi`;
+`published`.
 Records without any date take the day in the file's name, as raw arXiv listings are named
 by their day (`2025-03-18.jsonl`).
 """
@@ -24,6 +25,7 @@ from paperidx.parsing.base import (
     Skipped,
     date_in_name,
 )
+from paperidx.parsing.common import parse_date
 from paperidx.text import normalize_arxiv_id
 
 _ARXIV_KEYS = ("arxiv_id", "arxiv", "arxivId", "eprint")
@@ -83,6 +85,8 @@ def record_from_mapping(value: Any, line: int, options: ParseOptions) -> RawReco
         arxiv_id=_arxiv_id(value),
         date=dates[0] if dates else _undated_day(value, options),
         links=[link for link in _strings(value.get("links")) if link],
+        doi=_text(value.get("doi", value.get("DOI"))) or None,
+        published=parse_date(_text(value.get("published"))),
         carried_dates=dates[1:],
         carried_sources=_strings(value.get("sources")),
         carried_id=_paperidx_id(value),
