@@ -97,7 +97,10 @@ REFUSED: dict[str, tuple[bytes, tuple[str, ...]]] = {
         ("broken.gz", "cannot read"),
     ),
     "cut.gz": (half_a_gzip(), ("cut.gz", "cannot read", "end-of-stream")),
-    "prose.txt": (b"Just one line of prose with no paper in it.\n", ("prose.txt", "not a digest paperidx can read")),
+    "prose.txt": (
+        b"Just one line of prose with no paper in it.\n",
+        ("prose.txt", "not a digest paperidx can read"),
+    ),
     "bad.jsonl": (b'{"title": 1}\n{not json}\n', ("bad.jsonl", "no")),
 }
 

@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from paperidx.errors import InputError
 from paperidx.models import Paper, Rejected, validate_raw
-from paperidx.parsing import FORMAT_NAMES as FORMATS, detect_format, parser_for
+from paperidx.parsing import FORMAT_NAMES as FORMATS
+from paperidx.parsing import detect_format, parser_for
 from paperidx.parsing.base import Notice, ParseOptions, RawRecord, Skipped
 
 PARSERS = sorted(FORMATS)  # digest, hf-api, hf-page, json, jsonl (whichever exist)

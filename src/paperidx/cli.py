@@ -8,6 +8,7 @@ Commands only map options to `paperidx.library.Library` calls and results to
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import functools
 import os
 import sys
@@ -20,6 +21,7 @@ import typer
 
 from paperidx import __version__
 from paperidx.errors import ExitCode, PaperidxError
+from paperidx.parsing import FORMAT_NAMES
 
 if TYPE_CHECKING:
     from paperidx.library import Library
@@ -150,6 +152,11 @@ def _parse_day(value: str | None, *, end: bool = False, option: str) -> dt.date 
         ) from None
 
 
+# The registry's format names as a choice, so `--help` and completion list them.
+InputFormatName = enum.Enum(  # type: ignore[misc]
+    "InputFormatName", {name: name for name in FORMAT_NAMES}, type=str
+)
+
 FormatOption = Annotated[
     str | None,
     typer.Option(
@@ -207,11 +214,12 @@ def ingest(
         typer.Argument(help="Digest files, directories or globs; - reads standard input."),
     ],
     input_format: Annotated[
-        str | None,
+        InputFormatName | None,
         typer.Option(
             "--input-format",
             "-i",
-            help="Force a format: digest, jsonl, json, hf-api, hf-page. Default: detected.",
+            help="Read the inputs as this format. Default: detected from each file's content.",
+            show_default=False,
         ),
     ] = None,
     date: Annotated[
@@ -238,7 +246,7 @@ def ingest(
 
     day = _parse_day(date, option="--date")
     options = IngestOptions(
-        format=input_format,
+        format=input_format.value if input_format else None,
         encoding=encoding,
         parse=ParseOptions(date=day, year=year),
     )

@@ -285,7 +285,8 @@ class Library:
         except InputError as error:
             message = str(error)
             # Parsers describe what is wrong; the file it is wrong in is named here.
-            report.error = message if message.startswith(source.name) else f"{source.name}: {message}"
+            named = message.startswith(source.name)
+            report.error = message if named else f"{source.name}: {message}"
             report.new = report.merged = 0
         return report
 

@@ -26,7 +26,11 @@ from paperidx.errors import InputError
 
 CHUNK = 1 << 16
 SNIFF_BYTES = 8192
-DIGEST_SUFFIXES = (".txt", ".md", ".json", ".jsonl", ".ndjson", ".gz")
+# What a directory argument ingests: the suffixes digests and exports are saved with.
+DIGEST_SUFFIXES = (
+    ".txt", ".md", ".markdown", ".json", ".jsonl", ".ndjson", ".gz", ".bib", ".ris",
+    ".xml", ".rss", ".atom", ".rdf", ".html", ".htm", ".eml", ".mbox",
+)
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),

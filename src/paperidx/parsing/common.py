@@ -188,8 +188,10 @@ def split_authors(text: str | Iterable[str] | None) -> list[str]:
     if not text:
         return []
     if isinstance(text, str):
-        cleaned = re.sub(r"\([^()]*[A-Za-z][^()]*\)", " ", text)  # "(MIT)", "(1) MIT"
-        pieces: Iterable[str] = _AUTHOR_SPLIT.split(collapse_whitespace(cleaned.replace("\u00a0", " ")))
+        # Parenthesised affiliations: "(MIT)", "(1, 2)", "(1) MIT".
+        cleaned = re.sub(r"\([^()]*\)", " ", text)
+        cleaned = collapse_whitespace(cleaned.replace("\u00a0", " "))
+        pieces: Iterable[str] = _AUTHOR_SPLIT.split(cleaned)
     else:
         pieces = text
     names: list[str] = []
@@ -250,7 +252,7 @@ _TEX_SYMBOLS = {
     "O": "Ø",
     "l": "ł",
     "L": "Ł",
-    "i": "ı",
+    "i": "\u0131",
     "j": "ȷ",
     "dh": "ð",
     "DH": "Ð",
@@ -258,10 +260,10 @@ _TEX_SYMBOLS = {
     "TH": "Þ",
     "ng": "ŋ",
     "NG": "Ŋ",
-    "textendash": "–",
+    "textendash": "\u2013",
     "textemdash": "—",
-    "textquoteright": "’",
-    "textquoteleft": "‘",
+    "textquoteright": "\u2019",
+    "textquoteleft": "\u2018",
     "textquotedblleft": "“",
     "textquotedblright": "”",
     "textbackslash": "\\",
@@ -299,22 +301,27 @@ _TEX_SYMBOLS = {
     "/": "",
     "\\": " ",  # a forced line break
 }
-# Commands whose argument is the text itself (font changes, \emph, \url...).
-_TEX_KEEP_ARGUMENT = frozenset(
+# Commands whose braced argument is not text a reader sees in the title or abstract.
+# Every other command is dropped and its argument kept (`\\emph{x}`, `{\\bf x}` -> `x`).
+_TEX_DROP_ARGUMENT = frozenset(
     {
-        "emph", "textbf", "textit", "textsc", "textrm", "textsf", "texttt", "textup",
-        "textsl", "textnormal", "mbox", "hbox", "text", "mathrm", "mathbf", "mathit",
-        "mathsf", "mathtt", "mathcal", "mathbb", "boldsymbol", "bm", "url", "uppercase",
-        "MakeUppercase", "lowercase", "MakeLowercase", "ensuremath", "protect", "NoCaseChange",
-        "nocase", "underline", "href",
-    }
+        "cite",
+        "citep",
+        "citet",
+        "ref",
+        "eqref",
+        "label",
+        "thanks",
+        "footnote",
+        "vspace",
+        "hspace",
+        "includegraphics",
+        "href",
+    }  # \\href{url}{text}: the url goes, the text stays
 )
-# Font switches written as `{\bf text}`: the command goes, the text stays.
-_TEX_SWITCHES = frozenset(
-    {"bf", "it", "em", "sc", "rm", "sf", "tt", "sl", "small", "large", "Large", "normalfont",
-     "bfseries", "itshape", "scshape", "upshape", "relax"}
-)
-_TEX_COMMAND = re.compile(r"\\([A-Za-z]+|.)\s*")
+# A control word eats the spaces after it, as TeX does (`\\o x` prints `øx`); a control
+# symbol (`\\%`) does not.
+_TEX_COMMAND = re.compile(r"\\(?:([A-Za-z]+)\s*|(.))", re.DOTALL)
 _TEX_ACCENT_ARGUMENT = re.compile(r"\s*(?:\{\\?([A-Za-z]?)\}|\\([ij])\b|([A-Za-z]))")
 
 
@@ -342,7 +349,7 @@ def tex_to_text(value: str | None) -> str:
             if match is None:  # a lone backslash at the end
                 i += 1
                 continue
-            name = match.group(1)
+            name = match.group(1) or match.group(2)
             i = match.end()
             if in_math:
                 spacer = " " if name.isalpha() and i < n and value[i].isalpha() else ""
@@ -361,10 +368,8 @@ def tex_to_text(value: str | None) -> str:
                 # `\o{}` / `\ss{}`: an empty group after a symbol is only a separator.
                 if value.startswith("{}", i):
                     i += 2
-            elif name in _TEX_KEEP_ARGUMENT or name in _TEX_SWITCHES:
-                if name == "href" and i < n and value[i] == "{":
-                    i = _skip_group(value, i)  # \href{url}{text}: keep the text
-            # Any other command: dropped, its arguments (if braced) kept as text.
+            elif name in _TEX_DROP_ARGUMENT and i < n and value[i] == "{":
+                i = _skip_group(value, i)
         elif ch in "{}":
             i += 1
         elif ch == "~" and not in_math:
@@ -374,7 +379,7 @@ def tex_to_text(value: str | None) -> str:
             out.append("—")
             i += 3
         elif ch == "-" and value.startswith("--", i) and not in_math:
-            out.append("–")
+            out.append("\u2013")
             i += 2
         elif value.startswith("``", i) or value.startswith("''", i):
             out.append("“" if value[i] == "`" else "”")
