@@ -21,7 +21,10 @@ script or a shell pipeline would run it), wall time from ``Popen`` to ``wait4``:
   ``python -c "import typer, whoosh.index, whoosh.qparser"``: the least any typer CLI on top
   of Whoosh can cost, on this interpreter, right now. What is left above it is paperidx's.
 - **Daily ingest**: the bundled 67-paper digest sample into a copy of the big library,
-  against the same floor: the everyday "add today's digest" command.
+  against the same floor: the everyday "add today's digest" command. And the same for an
+  arXiv subscription e-mail of ~200 papers (``--email-papers``): real papers from the
+  ``shared/data/arxiv_cs_daily`` listing of 2025-04-22, laid out as arXiv's daily mailing
+  lays them out (header paragraph, ``\\`` blocks, wrapped fields and abstracts).
 - **Size and memory**: index and store size on disk, and the peak RSS of every process, read
   from that process's own ``wait4`` rusage (per child, so one process's peak never leaks into
   another's; a process's figure includes its own waited-for children, e.g. Whoosh's
@@ -63,6 +66,8 @@ DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 DATASET = Path("arxiv_cs_75k") / "papers.jsonl.gz"
 DAILY_SAMPLE = REPO / "data" / "hf-daily-papers-sample.txt"
 DAILY_YEAR = "2024"
+EMAIL_LISTING = Path("arxiv_cs_daily") / "data" / "2025-04-22.jsonl"
+EMAIL_PAPERS = 200
 DEFAULT_WORK = BENCHMARKS / ".work"
 
 FLOOR_CODE = "import typer, whoosh.index, whoosh.qparser"
@@ -366,6 +371,8 @@ class SizeResult:
     show_references: dict[str, str] = field(default_factory=dict)
     daily: list[float] = field(default_factory=list)
     daily_rss_mb: float = 0.0
+    daily_email: list[float] = field(default_factory=list)
+    daily_email_rss_mb: float = 0.0
     fts5_build: float | None = None
     fts5_bytes: int | None = None
     fts5_query_ms: dict[str, float] = field(default_factory=dict)
@@ -433,20 +440,84 @@ def measure_reads(
             record_read(result, name, checked(command, env))
 
 
-def measure_daily(result: SizeResult, home: Path, repeats: int) -> None:
-    """The 67-paper sample into a fresh copy of the library each round, beside the floor."""
+def measure_daily(result: SizeResult, home: Path, repeats: int, email: Path | None) -> None:
+    """The 67-paper sample (and the arXiv e-mail) into a fresh copy of the library each
+    round, beside the floor."""
     copy = home.parent / f"{home.name}-daily"
-    command = [*paperidx_command(), "ingest", str(DAILY_SAMPLE), "--year", DAILY_YEAR]
+    daily = [*paperidx_command(), "ingest", str(DAILY_SAMPLE), "--year", DAILY_YEAR]
     floor = [sys.executable, "-c", FLOOR_CODE]
     for round_number in range(1, repeats + 1):
+        log(f"{result.papers}: daily ingest round {round_number}/{repeats}")
         shutil.rmtree(copy, ignore_errors=True)
         shutil.copytree(home, copy)
-        log(f"{result.papers}: daily ingest round {round_number}/{repeats}")
-        measured = checked(command, library_env(copy))
+        measured = checked(daily, library_env(copy))
         result.daily.append(measured.seconds)
         result.daily_rss_mb = max(result.daily_rss_mb, measured.maxrss_mb)
         result.floor.append(checked(floor).seconds)
+        if email is None:
+            continue
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(home, copy)
+        measured = checked([*paperidx_command(), "ingest", str(email)], library_env(copy))
+        result.daily_email.append(measured.seconds)
+        result.daily_email_rss_mb = max(result.daily_email_rss_mb, measured.maxrss_mb)
     shutil.rmtree(copy, ignore_errors=True)
+
+
+_MAIL_RULE = "-" * 78
+
+
+def _wrapped(text: str, field_name: str, width: int = 78) -> list[str]:
+    """`Title: ...` wrapped as arXiv wraps it: continuation lines indented by two spaces."""
+    import textwrap
+
+    return textwrap.wrap(
+        " ".join(text.split()), width, initial_indent=field_name, subsequent_indent="  "
+    )
+
+
+def write_arxiv_email(listing: Path, papers: int, target: Path) -> Path:
+    """Real papers from a raw arXiv listing, laid out as arXiv's daily e-mail lays them out."""
+    seen: set[str] = set()
+    entries: list[dict[str, Any]] = []
+    for line in listing.read_text(encoding="utf-8").splitlines():
+        paper = json.loads(line)
+        if paper["id"] not in seen and len(entries) < papers:
+            seen.add(paper["id"])
+            entries.append(paper)
+    out = [
+        "From: no-reply@arXiv.org",
+        "Subject: cs daily Subj-class mailing 1 1",
+        "",
+        _MAIL_RULE,
+        _MAIL_RULE,
+        "Send any comments regarding submissions directly to submitter.",
+        _MAIL_RULE,
+        "Archives at http://arxiv.org/",
+        "To unsubscribe, e-mail To: cs@arXiv.org, Subject: cancel",
+        _MAIL_RULE,
+        " Submissions to:",
+        "Computer Vision and Pattern Recognition",
+        " received from  Mon 21 Apr 25 18:00:00 GMT  to  Tue 22 Apr 25 18:00:00 GMT",
+        _MAIL_RULE,
+    ]
+    for paper in entries:
+        out += [
+            "\\\\",
+            f"arXiv:{paper['id']}",
+            "Date: Mon, 21 Apr 2025 12:00:00 GMT   (1024kb)",
+            "",
+            *_wrapped(paper["title"], "Title: "),
+            *_wrapped(", ".join(paper["authors"]), "Authors: "),
+            "Categories: " + " ".join(c for c in paper["categories"] if "." in c),
+        ]
+        if paper.get("comment"):
+            out += _wrapped(paper["comment"], "Comments: ")
+        out += ["\\\\", *(f"  {line}" for line in paper["summary"].splitlines())]
+        out += [f"\\\\ ( https://arxiv.org/abs/{paper['id']} ,  1024kb)", _MAIL_RULE]
+    out += ["", "%%%---%%%---%%%---%%%---%%%---%%%---%%%---%%%---%%%---%%%---%%%---%%%"]
+    target.write_text("\n".join(out) + "\n", encoding="utf-8")
+    return target
 
 
 def measure_fts5(result: SizeResult, slice_path: Path, work: Path, repeats: int) -> None:
@@ -468,7 +539,12 @@ def measure_size(slice_path: Path, work: Path, options: argparse.Namespace) -> S
     prefix, arxiv_id = show_references(home, arxiv_id_at(slice_path, min(SHOW_LINE, papers - 1)))
     result.show_references = {"prefix": prefix, "arxiv": arxiv_id}
     measure_reads(result, home, read_commands(prefix, arxiv_id), options.repeats)
-    measure_daily(result, home, options.repeats)
+    email = None
+    if options.email_papers:
+        email = write_arxiv_email(
+            options.data / EMAIL_LISTING, options.email_papers, work / "arxiv-email.txt"
+        )
+    measure_daily(result, home, options.repeats, email)
     if options.fts5:
         measure_fts5(result, slice_path, work, options.repeats)
     result.load_average.append(os.getloadavg()[0])
@@ -500,6 +576,7 @@ class Summary:
     prefix: float
     arxiv: float
     daily: float
+    daily_email: float
 
     @property
     def ingest_ratio(self) -> float:
@@ -520,6 +597,7 @@ def summarize(result: SizeResult) -> Summary:
         prefix=median(result.show["prefix"]),
         arxiv=median(result.show["arxiv"]),
         daily=median(result.daily),
+        daily_email=median(result.daily_email) if result.daily_email else float("nan"),
     )
 
 
@@ -591,6 +669,13 @@ ROWS: list[Row] = [
         lambda r, s: _timed(s.daily, s.to_floor(s.daily), "floor"),
     ),
     (
+        "daily ingest, arXiv e-mail of ~200 papers",
+        f"≤ {TARGET_DAILY}x floor",
+        lambda r, s: _timed(s.daily_email, s.to_floor(s.daily_email), "floor")
+        if r.daily_email
+        else "not run",
+    ),
+    (
         "index on disk (bytes/paper)",
         "",
         lambda r, s: f"{mb(r.index_bytes)} ({r.index_bytes / r.papers:,.0f} B)",
@@ -640,6 +725,7 @@ def verdicts(result: SizeResult) -> list[str]:
         ("show prefix / floor", s.to_floor(s.prefix), TARGET_READ),
         ("show arXiv / floor", s.to_floor(s.arxiv), TARGET_READ),
         ("daily ingest / floor", s.to_floor(s.daily), TARGET_DAILY),
+        ("daily arXiv e-mail / floor", s.to_floor(s.daily_email), TARGET_DAILY),
         ("search peak RSS MB", result.search_rss_mb, TARGET_SEARCH_RSS_MB),
     ]
     return [
@@ -693,6 +779,12 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help="where files go")
     parser.add_argument("--no-fts5", dest="fts5", action="store_false", help="skip SQLite FTS5")
     parser.add_argument("--per-query", action="store_true", help="also print every query's time")
+    parser.add_argument(
+        "--email-papers",
+        type=int,
+        default=EMAIL_PAPERS,
+        help="papers in the arXiv e-mail of the daily-ingest measurement (0 skips it)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes, args.repeats = "2000", 3

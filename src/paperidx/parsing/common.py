@@ -319,8 +319,8 @@ _TEX_DROP_ARGUMENT = frozenset(
         "href",
     }  # \\href{url}{text}: the url goes, the text stays
 )
-# A control word eats the spaces after it, as TeX does (`\\o x` prints `øx`); a control
-# symbol (`\\%`) does not.
+# A control word eats the spaces after it, as TeX does (`\o x` prints `øx`); a control
+# symbol (`\%`) does not.
 _TEX_COMMAND = re.compile(r"\\(?:([A-Za-z]+)\s*|(.))", re.DOTALL)
 _TEX_ACCENT_ARGUMENT = re.compile(r"\s*(?:\{\\?([A-Za-z]?)\}|\\([ij])\b|([A-Za-z]))")
 
