@@ -45,6 +45,7 @@ from paperidx.parsing.base import (
     Skipped,
     date_in_name,
 )
+from paperidx.parsing.json_positions import element_lines
 from paperidx.text import collapse_whitespace, find_urls, normalize_arxiv_id
 
 LIST_KEYS = ("data", "papers", "items", "results")
@@ -54,14 +55,12 @@ _MAX_WRAPPER_DEPTH = 4
 
 _ISO_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _URL = re.compile(r"^https?://\S+$")
-_JSON_SPACE = re.compile(r"[ \t\n\r]*")
 # Keys only the Daily Papers API uses. `"paper_url"` (an HTML-scraped archive) must not match,
 # nor `"summary"` alone: arXiv listings use it too, and the generic JSON reader takes those.
 _HF_KEYS = re.compile(
     r"""["'](?:paper|submittedOnDailyAt|submittedOnDailyBy|publishedAt|upvotes|numComments|"""
     r"""discussionId)["']\s*:"""
 )
-_DECODER = json.JSONDecoder()
 
 
 def sniff(head: str) -> float:
@@ -202,67 +201,7 @@ def _element_lines(text: str, found: _Elements) -> list[int]:
     `json.loads` gives no positions, so the document (already known to be valid) is walked
     again with `raw_decode`, which reports where each value ends.
     """
-    try:
-        start = _value_offset(text, found.path)
-        offsets = _array_offsets(text, start) if found.is_list else [start]
-    except (ValueError, IndexError, RecursionError):
-        offsets = []
-    if len(offsets) != len(found.elements):
-        # Cannot happen for a document json.loads accepted; degrade to the document start.
-        return [1] * len(found.elements)
-    return _line_numbers(text, offsets)
-
-
-def _skip_space(text: str, position: int) -> int:
-    match = _JSON_SPACE.match(text, position)
-    return match.end() if match else position
-
-
-def _value_offset(text: str, path: tuple[str, ...]) -> int:
-    position = _skip_space(text, 0)
-    for key in path:
-        position = _member_offset(text, position, key)
-    return position
-
-
-def _member_offset(text: str, position: int, key: str) -> int:
-    """Offset of the value under `key` in the object at `position` (the last one, as json does)."""
-    found = -1
-    position = _skip_space(text, position + 1)
-    while text[position] != "}":
-        name, position = _DECODER.raw_decode(text, position)
-        position = _skip_space(text, _skip_space(text, position) + 1)  # past the ':'
-        if name == key:
-            found = position
-        _, position = _DECODER.raw_decode(text, position)
-        position = _skip_space(text, position)
-        if text[position] == ",":
-            position = _skip_space(text, position + 1)
-    if found < 0:
-        raise ValueError(f"no key {key!r}")
-    return found
-
-
-def _array_offsets(text: str, position: int) -> list[int]:
-    offsets = []
-    position = _skip_space(text, position + 1)
-    while text[position] != "]":
-        offsets.append(position)
-        _, position = _DECODER.raw_decode(text, position)
-        position = _skip_space(text, position)
-        if text[position] == ",":
-            position = _skip_space(text, position + 1)
-    return offsets
-
-
-def _line_numbers(text: str, offsets: list[int]) -> list[int]:
-    # Offsets ascend, so count newlines only between consecutive ones.
-    line, previous, lines = 1, 0, []
-    for offset in offsets:
-        line += text.count("\n", previous, offset)
-        previous = offset
-        lines.append(line)
-    return lines
+    return element_lines(text, found.path, found.is_list, len(found.elements))
 
 
 # --- one element -> one record ------------------------------------------------------------

@@ -26,6 +26,7 @@ from paperidx.parsing.base import (
     date_in_name,
 )
 from paperidx.parsing.common import parse_date
+from paperidx.parsing.json_positions import element_lines
 from paperidx.text import normalize_arxiv_id
 
 _ARXIV_KEYS = ("arxiv_id", "arxiv", "arxivId", "eprint")
@@ -53,12 +54,13 @@ def parse_json_array(lines: Iterable[str], options: ParseOptions) -> Iterator[Pa
         line = getattr(error, "lineno", 1)
         yield Skipped(line, f"invalid JSON: {_json_reason(error)}")
         return
-    items = value if isinstance(value, list) else [value]
-    for position, item in enumerate(items, start=1):
-        # A JSON array has no useful line per element; report the element's position.
-        event = record_from_mapping(item, 1, options)
+    is_list = isinstance(value, list)
+    items = value if is_list else [value]
+    lines_of = element_lines(text, (), is_list, len(items))
+    for position, (item, line) in enumerate(zip(items, lines_of, strict=True), start=1):
+        event = record_from_mapping(item, line, options)
         if isinstance(event, Skipped):
-            event = Skipped(1, f"element {position}: {event.reason}")
+            event = Skipped(line, f"element {position}: {event.reason}")
         yield event
 
 
