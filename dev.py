@@ -5,6 +5,7 @@
     python3 dev.py test     # make .venv, install paperidx with test tools, run the tests
     python3 dev.py lint     # ruff and mypy
     python3 dev.py bench    # benchmarks/quality.py and benchmarks/perf.py
+    python3 dev.py docs     # regenerate the README's generated sections
 
 The virtual environment is created once and reinstalled only when pyproject.toml changes.
 """
@@ -75,7 +76,13 @@ def bench() -> None:
     run([str(PYTHON), "benchmarks/perf.py"])
 
 
-TASKS = {"demo": demo, "test": test, "lint": lint, "bench": bench}
+def docs() -> None:
+    """Rewrite the generated parts of the README (tests/test_docs.py checks they are current)."""
+    ensure_venv()
+    run([str(PYTHON), "-c", "from paperidx.docs import update_readme; update_readme()"])
+
+
+TASKS = {"demo": demo, "test": test, "lint": lint, "bench": bench, "docs": docs}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in TASKS:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import textwrap
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
+from paperidx.cli import app
 from paperidx.parsing.base import Notice, ParseOptions, RawRecord, Skipped
 from paperidx.parsing.digest import is_noise, parse_date_line, parse_digest
 
@@ -217,3 +221,66 @@ def test_rendered_digest_parses_back(
     )
     found = papers(parse(text, year=2024))
     assert [(p.title, p.abstract) for p in found] == [(t, " ".join(a.split())) for t, a in pairs]
+
+
+# -- audit: titles beginning with "[", e-mail footers ------------------------------------------
+
+
+def test_digest_whose_first_title_starts_with_a_bracket_ingests(tmp_path: Path) -> None:
+    from paperidx.parsing import detect_format
+
+    text = (
+        "[Re] Reproducibility of Fair Ranking Methods\n\n"
+        "We reproduce a paper on fair ranking. Our results mostly confirm the original "
+        "claims, with some caveats.\n\n"
+        "[CLS] Tokens Are Not All You Need\n\n"
+        "We study the classification token. It is less special than believed.\n"
+    )
+    assert detect_format(text) == "digest"
+    path = tmp_path / "digest.txt"
+    path.write_text(text, encoding="utf-8")
+    runner = CliRunner()
+    result = runner.invoke(app, ["ingest", str(path)])
+    assert result.exit_code == 0, result.output
+    listed = runner.invoke(app, ["list", "--format", "jsonl"])
+    titles = {json.loads(line)["title"] for line in listed.stdout.splitlines()}
+    assert titles == {
+        "[Re] Reproducibility of Fair Ranking Methods",
+        "[CLS] Tokens Are Not All You Need",
+    }
+
+
+def test_json_arrays_are_still_json() -> None:
+    from paperidx.parsing import detect_format
+
+    assert detect_format('[\n  {"title": "x", "abstract": "y"}\n]') == "json"
+    assert detect_format("[]") == "json"
+
+
+def test_email_footer_and_upvote_lines_are_furniture() -> None:
+    text = """Daily Papers
+
+May 7, 2024
+
+A Title About Things
+
+An abstract. It has two sentences for good measure.
+
+Upvote 12
+
+Another Title
+
+Another abstract that is long enough. It has two sentences too.
+
+You are receiving this because you subscribed.
+
+Unsubscribe from these emails
+
+View in browser
+"""
+    events = parse(text)
+    assert [p.title for p in papers(events)] == ["A Title About Things", "Another Title"]
+    reasons = " ".join(e.reason for e in events if isinstance(e, Skipped))
+    assert "Upvote 12" in reasons and "Unsubscribe" in reasons
+    assert is_noise("Upvote 12") and is_noise("View in browser")
+    assert is_noise("Unsubscribe from these emails")

@@ -106,11 +106,17 @@ def test_dois(text: str, expected: str | None) -> None:
     [
         (r"M{\"u}ller and J{\'e}r{\^o}me", "Müller and Jérôme"),
         (r"\'{\i}\c{c}\o{} \ss{} \aa", "íçø ß å"),
-        (r"{LoRA}: Low-Rank {Adaptation} of \emph{Large} \textbf{Language} Models",
-         "LoRA: Low-Rank Adaptation of Large Language Models"),
-        (r"Pages 1--10 --- see~\cite{x} here", "Pages 1–10 — see here"),
+        (
+            r"{LoRA}: Low-Rank {Adaptation} of \emph{Large} \textbf{Language} Models",
+            "LoRA: Low-Rank Adaptation of Large Language Models",
+        ),
+        (r"Pages 1--10 --- see~\cite{x} here", "Pages 1\u201310 \u2014 see here"),
         (r"$\alpha$-divergence and 100\% \& more", r"$\alpha$-divergence and 100% & more"),
         (r"\href{http://x.org}{the site}", "the site"),
+        (
+            r"Constraints on $f_\mathrm{NL}$ from {P}lanck",
+            r"Constraints on $f_\mathrm{NL}$ from Planck",
+        ),
     ],
 )
 def test_tex_to_text(tex: str, text: str) -> None:

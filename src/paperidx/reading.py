@@ -28,8 +28,23 @@ CHUNK = 1 << 16
 SNIFF_BYTES = 8192
 # What a directory argument ingests: the suffixes digests and exports are saved with.
 DIGEST_SUFFIXES = (
-    ".txt", ".md", ".markdown", ".json", ".jsonl", ".ndjson", ".gz", ".bib", ".ris",
-    ".xml", ".rss", ".atom", ".rdf", ".html", ".htm", ".eml", ".mbox",
+    ".txt",
+    ".md",
+    ".markdown",
+    ".json",
+    ".jsonl",
+    ".ndjson",
+    ".gz",
+    ".bib",
+    ".ris",
+    ".xml",
+    ".rss",
+    ".atom",
+    ".rdf",
+    ".html",
+    ".htm",
+    ".eml",
+    ".mbox",
 )
 
 _BOMS = (

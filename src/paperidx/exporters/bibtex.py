@@ -81,7 +81,11 @@ def entry(paper: StoredPaper, key: str) -> str:
 
 def escape(text: str) -> str:
     """Untrusted text as a BibTeX field's content: TeX specials and controls made literal."""
-    return _SPECIAL.sub(lambda match: _ESCAPES[match.group()], inert(text))
+    escaped = _SPECIAL.sub(lambda match: _ESCAPES[match.group()], inert(text))
+    # TeX prints `--` as an en dash: a hyphen pair in the text stays two hyphens.
+    while "--" in escaped:
+        escaped = escaped.replace("--", "-{}-")
+    return escaped
 
 
 def protected_title(title: str) -> str:

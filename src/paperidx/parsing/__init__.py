@@ -32,6 +32,7 @@ __all__ = [
     "Skipped",
     "describe_content",
     "detect_format",
+    "format_table",
     "formats",
     "input_format",
     "parser_for",
@@ -42,11 +43,26 @@ __all__ = [
 # commands import this package (for its types) and must not pay for every format's patterns.
 # Order breaks ties between equally confident sniffers (the more specific format first).
 _REGISTRY: dict[str, str] = {
+    # e-mail and feeds
+    "arxiv-email": "paperidx.parsing.arxiv_email:FORMAT",
+    "email": "paperidx.parsing.mail:FORMAT",
+    "feed": "paperidx.parsing.feed:FORMAT",
+    # saved web pages and alerts
+    "arxiv-html": "paperidx.parsing.arxiv_page:FORMAT_HTML",
+    "arxiv-text": "paperidx.parsing.arxiv_page:FORMAT_TEXT",
+    "hf-html": "paperidx.parsing.hf_html:FORMAT",
+    "hf-page": "paperidx.parsing.hf_page:FORMAT",
+    "scholar-alert": "paperidx.parsing.scholar_alert:FORMAT",
+    # JSON
     "hf-api": "paperidx.parsing.hf_api:FORMAT",
+    "csl-json": "paperidx.parsing.csl_json:FORMAT",
     "jsonl": "paperidx.parsing.jsonl:JSONL_FORMAT",
     "json": "paperidx.parsing.jsonl:JSON_FORMAT",
-    "hf-page": "paperidx.parsing.hf_page:FORMAT",
-    # new formats: add a line above this comment
+    # reference managers and notes
+    "bibtex": "paperidx.parsing.bibtex:FORMAT",
+    "ris": "paperidx.parsing.ris:FORMAT",
+    "markdown": "paperidx.parsing.markdown_digest:FORMAT",
+    # new formats: add a line above this comment (the plain-text fallback stays last)
     "digest": "paperidx.parsing.digest:FORMAT",
 }
 
@@ -70,6 +86,13 @@ def input_format(name: str) -> InputFormat:
 def formats() -> list[InputFormat]:
     """Every registered format, in registry order (imports every parser module)."""
     return [input_format(name) for name in FORMAT_NAMES]
+
+
+def format_table() -> str:
+    """The README's table of input formats, from the registry (see `dev.py docs`)."""
+    rows = ["| format | what it reads | for example |", "|---|---|---|"]
+    rows += [f"| `{f.name}` | {f.summary} | `{f.example}` |" for f in formats()]
+    return "\n".join(rows)
 
 
 def parser_for(name: str) -> Parser:
@@ -121,7 +144,7 @@ def describe_content(head: str) -> str:
         return "HTML without papers"
     if _XML.match(text):
         return "XML without papers"
-    if text[:1] in "[{":
+    if text[:1] == "{" or re.match(r"\[\s*(?:[\[{\"\]\d-]|true|false|null|$)", text):
         return "JSON without papers"
     if len(_MAIL_HEADER.findall(text[:4000])) >= 3:
         return "an e-mail without papers"

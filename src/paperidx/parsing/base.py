@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(slots=True)
@@ -39,6 +39,8 @@ class RawRecord:
     carried_dates: list[dt.date] = field(default_factory=list)
     carried_sources: list[str] = field(default_factory=list)
     carried_id: str | None = None
+    # The user's marks, tags and note an export carries (`"user": {...}`), unvalidated.
+    carried_state: dict[str, Any] | None = None
 
 
 @dataclass(slots=True, frozen=True)
@@ -50,13 +52,23 @@ class Skipped:
 
 
 @dataclass(slots=True, frozen=True)
+class CarriedWatch:
+    """A watch an export carries (a `{"watch": {...}}` line of paperidx's own JSON Lines)."""
+
+    line: int
+    name: str
+    query: str
+    exclude: str = ""
+
+
+@dataclass(slots=True, frozen=True)
 class Notice:
     """Something the user should know about the whole input (e.g. an assumed year)."""
 
     message: str
 
 
-ParseEvent = RawRecord | Skipped | Notice
+ParseEvent = RawRecord | Skipped | Notice | CarriedWatch
 
 
 @dataclass(slots=True, frozen=True)

@@ -371,6 +371,8 @@ def tex_to_text(value: str | None) -> str:
             elif name in _TEX_DROP_ARGUMENT and i < n and value[i] == "{":
                 i = _skip_group(value, i)
         elif ch in "{}":
+            if in_math:  # `$f_\mathrm{NL}$` keeps its grouping
+                out.append(ch)
             i += 1
         elif ch == "~" and not in_math:
             out.append(" ")
@@ -401,3 +403,31 @@ def _skip_group(value: str, start: int) -> int:
             if depth == 0:
                 return index + 1
     return len(value)
+
+
+# -- reference-manager helpers (appended for the bibtex, ris and csl-json parsers) --------
+
+_ARXIV_DOI = re.compile(r"10\.48550/arxiv\.(\d{4}\.\d{4,5}|[a-z][a-z.\-]*/\d{7})", re.IGNORECASE)
+_NAME_SUFFIX = re.compile(r"^(?:jr|sr|jun|sen|[IVX]+)\.?$", re.IGNORECASE)
+
+
+def arxiv_id_from_doi(value: str | None) -> str | None:
+    """The arXiv id in arXiv's own DataCite DOI (`10.48550/arXiv.2305.01582`), else None."""
+    match = _ARXIV_DOI.search(value) if value else None
+    return match.group(1).lower() if match else None
+
+
+def first_last(name: str) -> str:
+    """`Last, First` -> `First Last`; `Last, First, Jr.` -> `First Last Jr.`; else unchanged.
+
+    Reference managers (RIS `AU`, BibTeX `author`) write names family-first.
+    """
+    parts = [part.strip() for part in name.split(",")]
+    parts = [part for part in parts if part]
+    if len(parts) == 2:
+        parts = [parts[1], parts[0]]
+    elif len(parts) >= 3 and _NAME_SUFFIX.match(parts[2]):
+        parts = [parts[1], parts[0], *parts[2:]]
+    elif len(parts) >= 3:  # BibTeX's "von Last, Jr, First"
+        parts = [", ".join(parts[2:]), parts[0], parts[1]]
+    return collapse_whitespace(" ".join(parts))

@@ -28,6 +28,7 @@ from paperidx.parsing.base import (
     RawRecord,
     Skipped,
 )
+from paperidx.parsing.common import MONTHS
 
 MAX_TITLE_CHARS = 300
 MAX_TITLE_LINES = 4
@@ -37,28 +38,7 @@ LONG_ABSTRACT_CHARS = 300
 MAX_PARAGRAPH_CHARS = 200_000
 FUTURE_SLACK = dt.timedelta(days=2)
 
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        [
-            ("jan", "january"),
-            ("feb", "february"),
-            ("mar", "march"),
-            ("apr", "april"),
-            ("may",),
-            ("jun", "june"),
-            ("jul", "july"),
-            ("aug", "august"),
-            ("sep", "sept", "september"),
-            ("oct", "october"),
-            ("nov", "november"),
-            ("dec", "december"),
-        ],
-        start=1,
-    )
-    for name in names
-}
-_MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 _WEEKDAY = r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s+)?"
 _PREFIX = r"(?:(?:published|submitted|featured)\s+on\s+|papers\s+(?:of|for)\s+)?"
 _MONTH_DAY = re.compile(
@@ -76,7 +56,11 @@ _ISO = re.compile(
 
 _NOISE = re.compile(
     r"""^(?:
-        new | subscribe | daily\ papers | trending | upvotes? | follow | sign\ (?:in|up)
+        new | subscribe | daily\ papers | trending | upvotes?(?:\s*[\d,]+)? | follow
+      | sign\ (?:in|up)
+      | (?:click\ here\ to\ |to\ )?unsubscribe\b.{0,100}
+      | (?:view|open)\ (?:this\ (?:e-?mail|message)\ )?in\ (?:your\ )?browser\.?
+      | (?:manage|update)\ (?:your\ )?(?:subscription|preferences|e-?mail\ settings).{0,80}
       | get\ trending\ papers\ in\ your\ email\ inbox!?
       | by\s*ak\ and\ the\ research\ community
       | submitted\ by\ .{1,80}
@@ -115,7 +99,7 @@ def parse_date_line(line: str) -> tuple[int | None, int, int] | None:
         match = pattern.match(line)
         if match:
             month_text = match["month"]
-            month = int(month_text) if month_text.isdigit() else _MONTHS[month_text.lower()]
+            month = int(month_text) if month_text.isdigit() else MONTHS[month_text.lower()]
             year = int(match["year"]) if match["year"] else None
             return year, month, int(match["day"])
     return None

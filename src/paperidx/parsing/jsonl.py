@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from paperidx.parsing.base import (
+    CarriedWatch,
     InputFormat,
     ParseEvent,
     ParseOptions,
@@ -43,7 +44,20 @@ def parse_jsonl(lines: Iterable[str], options: ParseOptions) -> Iterator[ParseEv
         except (ValueError, RecursionError) as error:
             yield Skipped(number, f"not a JSON object: {_json_reason(error)}")
             continue
+        if isinstance(value, Mapping) and "watch" in value and "title" not in value:
+            yield _watch(value["watch"], number)
+            continue
         yield record_from_mapping(value, number, options)
+
+
+def _watch(value: Any, line: int) -> CarriedWatch | Skipped:
+    """A watch paperidx's own export carries: `{"watch": {"name", "query", "exclude"}}`."""
+    if not isinstance(value, Mapping):
+        return Skipped(line, "'watch' is not an object")
+    name, query, exclude = (value.get(key) for key in ("name", "query", "exclude"))
+    if not isinstance(name, str) or not isinstance(query, str) or not query.strip():
+        return Skipped(line, "a watch needs a 'name' and a 'query'")
+    return CarriedWatch(line, name, query, exclude if isinstance(exclude, str) else "")
 
 
 def parse_json_array(lines: Iterable[str], options: ParseOptions) -> Iterator[ParseEvent]:
@@ -92,6 +106,7 @@ def record_from_mapping(value: Any, line: int, options: ParseOptions) -> RawReco
         carried_dates=dates[1:],
         carried_sources=_strings(value.get("sources")),
         carried_id=_paperidx_id(value),
+        carried_state=value["user"] if isinstance(value.get("user"), dict) else None,
     )
 
 
@@ -175,7 +190,11 @@ def sniff_jsonl(head: str) -> float:
 
 
 def sniff_json(head: str) -> float:
-    return 0.5 if head.lstrip("\ufeff \t\r\n")[:1] in ("[", "{") else 0.0
+    text = head.lstrip("\ufeff \t\r\n")
+    if text.startswith("{"):
+        return 0.5
+    # A plain digest whose first title is "[Re] Reproducibility of ..." is not a JSON array.
+    return 0.5 if re.match(r"\[\s*(?:[\[{\]\"]|$)", text) else 0.0
 
 
 JSONL_FORMAT = InputFormat(
