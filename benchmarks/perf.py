@@ -21,7 +21,8 @@ script or a shell pipeline would run it), wall time from ``Popen`` to ``wait4``:
   ``python -c "import typer, whoosh.index, whoosh.qparser"``: the least any typer CLI on top
   of Whoosh can cost, on this interpreter, right now. What is left above it is paperidx's.
 - **Daily ingest**: the bundled 67-paper digest sample into a copy of the big library,
-  against the same floor: the everyday "add today's digest" command. And the same for an
+  against the same floor: the everyday "add today's digest" command, with five watches
+  evaluated after it (as a user with a few standing topics has). And the same for an
   arXiv subscription e-mail of ~200 papers (``--email-papers``): real papers from the
   ``shared/data/arxiv_cs_daily`` listing of 2025-04-22, laid out as arXiv's daily mailing
   lays them out (header paragraph, ``\\`` blocks, wrapped fields and abstracts).
@@ -83,6 +84,14 @@ LONG_QUERIES = (
     "how can large language models be made to reason more reliably about math problems",
     "compressing the key value cache of transformers for long context inference on one gpu",
 )
+# The watches a daily ingest evaluates (a user with a few standing topics).
+WATCHES = {
+    "splatting": '"gaussian splatting" OR 3dgs',
+    "moe": "mixture of experts",
+    "peft": "lora OR peft",
+    "agents": "llm agents",
+    "speculative": '"speculative decoding"',
+}
 # Which line of the slice `show` looks up (it must lie inside the smallest slice).
 SHOW_LINE = 1234
 
@@ -539,6 +548,8 @@ def measure_size(slice_path: Path, work: Path, options: argparse.Namespace) -> S
     prefix, arxiv_id = show_references(home, arxiv_id_at(slice_path, min(SHOW_LINE, papers - 1)))
     result.show_references = {"prefix": prefix, "arxiv": arxiv_id}
     measure_reads(result, home, read_commands(prefix, arxiv_id), options.repeats)
+    for name, query in WATCHES.items():  # a user's watches run after every daily ingest
+        checked([*paperidx_command(), "watch", "add", name, query, "--replace"], library_env(home))
     email = None
     if options.email_papers:
         email = write_arxiv_email(
@@ -671,9 +682,11 @@ ROWS: list[Row] = [
     (
         "daily ingest, arXiv e-mail of ~200 papers",
         f"≤ {TARGET_DAILY}x floor",
-        lambda r, s: _timed(s.daily_email, s.to_floor(s.daily_email), "floor")
-        if r.daily_email
-        else "not run",
+        lambda r, s: (
+            _timed(s.daily_email, s.to_floor(s.daily_email), "floor")
+            if r.daily_email
+            else "not run"
+        ),
     ),
     (
         "index on disk (bytes/paper)",

@@ -25,6 +25,7 @@ CHECKS = [
     "store opens",
     "store integrity",
     "store schema",
+    "user state",
     "index opens",
     "index revision",
     "index documents",
@@ -86,7 +87,7 @@ def test_an_index_behind_the_store_is_reported_not_repaired(
 
     assert code == ExitCode.LIBRARY
     assert problems(report) == ["index revision"]
-    assert "index at store revision 0, the store is at 1" in str(report[4]["detail"])
+    assert "index at store revision 0, the store is at 1" in str(report[5]["detail"])
     assert "run 'paperidx doctor --fix'" in messages
     assert state_path(library_home).read_bytes() == before  # doctor alone changes nothing
 
@@ -203,3 +204,24 @@ def test_the_library_api_returns_findings(library: set[str], library_home: Path)
         report = opened.doctor()
     assert [f.check for f in report] == CHECKS
     assert all(f.ok for f in report)
+
+
+def test_user_state_is_checked_and_never_rebuilt_away(
+    library: set[str], library_home: Path
+) -> None:
+    paper = sorted(library)[0]
+    assert cli("mark", paper, "star").exit_code == 0
+    assert cli("watch", "add", "probe", "robust indexing").exit_code == 0
+    code, report, _ = findings()
+    assert code == ExitCode.OK
+    detail = next(f["detail"] for f in report if f["check"] == "user state")
+    assert "1 starred" in str(detail) and "1 watches" in str(detail)
+    db = sqlite3.connect(library_home / "papers.sqlite3")
+    with db:  # what no paperidx command writes: a mark for a paper the store lacks
+        db.execute("INSERT INTO marks (paper_id, starred_at) VALUES ('0000000000', 'x')")
+    db.close()
+    code, report, _ = findings("--fix")
+    assert code == ExitCode.LIBRARY
+    assert problems(report) == ["user state"]
+    assert "1 marks rows for papers not in the store" in str(report[3]["detail"])
+    assert cli("show", paper, "--format", "json").exit_code == 0  # nothing was removed

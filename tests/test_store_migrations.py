@@ -59,7 +59,10 @@ def test_a_version_1_library_migrates_on_first_use_and_keeps_every_paper(
     assert rows(v1_library) == before
     assert {p["id"] for p in json.loads(listed.stdout)} == {r[0] for r in before}
     shown = json.loads(runner.invoke(app, ["show", "2405.17430", "--format", "json"]).stdout)
-    assert shown["doi"] is None and shown["published"] is None
+    assert shown["doi"] is None and shown["published"] is None and "user" not in shown
+    # The user's tables came with the migration: marks work on the old library.
+    assert runner.invoke(app, ["mark", "2405.17430", "star"]).exit_code == 0
+    assert rows(v1_library) == before
     # The index (absent from the fixture) is built from the migrated store.
     found = runner.invoke(app, ["search", "transformers", "--format", "json"])
     assert found.exit_code == 0 and json.loads(found.stdout)
@@ -97,17 +100,24 @@ def test_a_failing_migration_changes_nothing(
     assert "doi" not in columns  # the first steps were rolled back with the failing one
 
 
-def test_a_new_library_has_the_same_columns_as_a_migrated_one(
+def test_a_new_library_has_the_same_tables_columns_and_indexes_as_a_migrated_one(
     v1_library: Path, tmp_path: Path
 ) -> None:
     Store.open(v1_library, create=False).close()
     fresh = Store.open(tmp_path / "fresh" / "papers.sqlite3")
     fresh.close()
 
-    def columns(path: Path) -> list[tuple[object, ...]]:
+    def columns(path: Path) -> dict[str, list[tuple[object, ...]]]:
         db = sqlite3.connect(path)
         try:
-            return [row[1:3] for row in db.execute("PRAGMA table_info(papers)")]
+            tables = [
+                r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            ]
+            indexes = {
+                r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+            }
+            found = {t: [r[1:6] for r in db.execute(f"PRAGMA table_info({t})")] for t in tables}
+            return found | {"indexes": sorted(indexes)}  # type: ignore[dict-item]
         finally:
             db.close()
 

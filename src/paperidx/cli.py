@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import functools
+import itertools
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from paperidx.render import OutputFormat
     from paperidx.results import StoredPaper
 
+_RELATIVE_DAY = re.compile(r"^(\d{1,5})([dDwW])$")
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -131,10 +134,15 @@ def _output_format(requested: str | None) -> OutputFormat:
 
 
 def _parse_day(value: str | None, *, end: bool = False, option: str) -> dt.date | None:
-    """YYYY-MM-DD, YYYY-MM or YYYY; a month or year means its first (or last) day."""
+    """YYYY-MM-DD, YYYY-MM or YYYY (a month or year means its first or last day), or a
+    span back from today: `7d`, `2w`."""
     if value is None:
         return None
     text = value.strip()
+    relative = _RELATIVE_DAY.match(text)
+    if relative:
+        days = int(relative[1]) * (7 if relative[2].lower() == "w" else 1)
+        return dt.date.today() - dt.timedelta(days=days)
     try:
         if len(text) == 4:
             year = int(text)
@@ -148,13 +156,18 @@ def _parse_day(value: str | None, *, end: bool = False, option: str) -> dt.date 
         return dt.date.fromisoformat(text)
     except ValueError:
         raise typer.BadParameter(
-            f"{value!r} is not a date (use YYYY-MM-DD, YYYY-MM or YYYY)", param_hint=option
+            f"{value!r} is not a date (use YYYY-MM-DD, YYYY-MM, YYYY, or 7d / 2w ago)",
+            param_hint=option,
         ) from None
 
 
 # The registry's format names as a choice, so `--help` and completion list them.
 InputFormatName = enum.Enum(  # type: ignore[misc]
     "InputFormatName", {name: name for name in FORMAT_NAMES}, type=str
+)
+
+MarkAction = enum.Enum(  # type: ignore[misc]
+    "MarkAction", {name: name for name in ("read", "unread", "star", "unstar")}, type=str
 )
 
 FormatOption = Annotated[
@@ -256,6 +269,121 @@ def ingest(
         message(line)
     if report.failed:
         raise typer.Exit(int(ExitCode.INPUT))
+
+
+class FetchSource(enum.StrEnum):
+    hf = "hf"
+    arxiv = "arxiv"
+
+
+@app.command()
+@_reporting_errors
+def fetch(
+    source: Annotated[FetchSource, typer.Argument(help="hf (Hugging Face Daily Papers) or arxiv.")],
+    categories: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="arxiv: the categories whose announcements to fetch, e.g. cs.CL cs.LG.",
+            show_default=False,
+        ),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(help="hf: the first day to fetch (YYYY-MM-DD). Default: today (UTC)."),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(help="hf: the last day to fetch (YYYY-MM-DD). Default: today (UTC)."),
+    ] = None,
+    query: Annotated[
+        str | None,
+        typer.Option(
+            "--query",
+            "-q",
+            help="arxiv: an arXiv API search instead of the announcements, "
+            "e.g. 'ti:\"gaussian splatting\"'.",
+            show_default=False,
+        ),
+    ] = None,
+    max_results: Annotated[
+        int,
+        typer.Option("--max", min=1, max=30_000, help="arxiv --query: at most this many papers."),
+    ] = 100,
+) -> None:
+    """Download digests (HF Daily Papers, arXiv announcements or an arXiv search), keep them
+    under the library's digests/ folder and ingest them.
+
+    Example: paperidx fetch arxiv cs.CL cs.LG
+    """
+    from paperidx import fetching
+    from paperidx.render import ingest_messages
+    from paperidx.text import inert
+
+    run: Callable[[Library], fetching.FetchOutcome]
+    if source is FetchSource.hf:
+        if categories or query is not None:
+            raise typer.BadParameter(
+                "categories and --query are for 'fetch arxiv'", param_hint="SOURCE"
+            )
+        days = _fetch_days(since, until)
+        run = functools.partial(fetching.fetch_hf, days=days)
+    else:
+        if since is not None or until is not None:
+            raise typer.BadParameter(
+                "--since/--until are for 'fetch hf'", param_hint="--since/--until"
+            )
+        if bool(categories) == (query is not None):
+            raise typer.BadParameter(
+                "give arXiv categories (cs.CL cs.LG) or --query, one of the two",
+                param_hint="CATEGORIES",
+            )
+        if query is not None:
+            run = functools.partial(fetching.fetch_arxiv_query, query=query, limit=max_results)
+        else:
+            wanted = categories or []
+            bad = [c for c in wanted if not fetching.valid_category(c)]
+            if bad:
+                raise typer.BadParameter(
+                    f"{bad[0]!r} is not an arXiv category (like cs.CL)", param_hint="CATEGORIES"
+                )
+            run = functools.partial(fetching.fetch_arxiv_rss, categories=wanted)
+    with _library(progress=True) as library:
+        outcome = run(library)
+    for line in outcome.refused:
+        message(f"error: {inert(line)}")
+    if outcome.report is not None:
+        for line in ingest_messages(outcome.report, verbose=False):
+            message(line)
+    elif outcome.error is None and not outcome.refused:
+        message("no papers fetched")
+    if outcome.error is not None:
+        raise outcome.error
+    if outcome.refused or (outcome.report is not None and outcome.report.failed):
+        raise typer.Exit(int(ExitCode.INPUT))
+
+
+def _fetch_days(since: str | None, until: str | None) -> list[dt.date]:
+    """The days `fetch hf` asks for: today (UTC) by default, else since..until inclusive."""
+    from paperidx import fetching
+
+    today = fetching.utc_today()
+    first = _parse_day(since, option="--since")
+    last = _parse_day(until, end=True, option="--until")
+    last = last or today
+    first = first or last
+    if last > today:
+        raise typer.BadParameter(
+            f"{last.isoformat()} is after today ({today.isoformat()} UTC)", param_hint="--until"
+        )
+    if first > last:
+        raise typer.BadParameter("--since is after --until", param_hint="--since")
+    days = fetching.days_between(first, last)
+    if len(days) > fetching.MAX_DAYS:
+        raise typer.BadParameter(
+            f"{len(days)} days asked for; at most {fetching.MAX_DAYS} per command",
+            param_hint="--since/--until",
+        )
+    return days
 
 
 @app.command()
@@ -362,13 +490,24 @@ def list_papers(
     limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="At most N.")] = None,
     since: SinceOption = None,
     until: UntilOption = None,
+    read: Annotated[
+        bool | None,
+        typer.Option("--read/--unread", help="Only papers marked read / not marked read."),
+    ] = None,
+    starred: Annotated[
+        bool | None, typer.Option("--starred/--unstarred", help="Only starred / unstarred.")
+    ] = None,
+    tags: Annotated[
+        list[str] | None, typer.Option("--tag", "-t", help="Only papers with this tag.")
+    ] = None,
     output: FormatOption = None,
 ) -> None:
     """List papers, newest first.
 
-    Example: paperidx list --since 2024-05-01 --limit 20
+    Example: paperidx list --unread --since 7d
     """
     from paperidx.render import write_papers
+    from paperidx.state import StateFilter
 
     fmt = _output_format(output)
     with _library() as library:
@@ -376,6 +515,7 @@ def list_papers(
             limit=limit,
             since=_parse_day(since, option="--since"),
             until=_parse_day(until, end=True, option="--until"),
+            wanted=StateFilter(read=read, starred=starred, tags=list(tags or [])),
         )
     write_papers(papers, fmt, sys.stdout)
 
@@ -453,8 +593,17 @@ def export(
     window = (_parse_day(since, option="--since"), _parse_day(until, end=True, option="--until"))
     counter = _Counter()
     with _library() as library:
-        papers = counter.through(_papers_to_export(library, text, limit, *window))
-        chunks = exporter_for(export_format)(papers)
+        selected, notices = library.select_papers(
+            text, limit=limit, since=window[0], until=window[1]
+        )
+        for notice in notices:
+            message(notice)
+        chunks = exporter_for(export_format)(counter.through(selected))
+        if export_format == "jsonl" and not text:
+            # The lossless export carries the watches too: they are the user's, like marks.
+            from paperidx.exporters.jsonl import export_watches
+
+            chunks = itertools.chain(chunks, export_watches(library.watches()))
         if output is None or str(output) == "-":
             sys.stdout.writelines(chunks)
             sys.stdout.flush()
@@ -462,26 +611,6 @@ def export(
             with atomic_file(output) as out:
                 out.writelines(chunks)
     _export_summary(counter.count, output, text)
-
-
-# Whoosh returns every match below this; no library comes near it.
-_EVERY_MATCH = 10_000_000
-
-
-def _papers_to_export(
-    library: Library,
-    text: str,
-    limit: int | None,
-    since: dt.date | None,
-    until: dt.date | None,
-) -> Iterator[StoredPaper]:
-    """The whole library streamed from the store, or a search's hits in rank order."""
-    if not text:
-        return library.iter_papers(limit=limit, since=since, until=until)
-    result = library.search(text, limit=limit or _EVERY_MATCH, since=since, until=until)
-    for notice in result.notices:
-        message(notice)
-    return (hit.paper for hit in result.hits)
 
 
 class _Counter:
@@ -540,6 +669,222 @@ def doctor(
         hint = "" if fix else " (run 'paperidx doctor --fix' to rebuild the search index)"
         message(f"paperidx: {len(problems)} problem(s) found{hint}")
         raise typer.Exit(int(ExitCode.LIBRARY))
+
+
+# -- the daily loop: triage and watches ----------------------------------------------------
+
+
+@app.command()
+@_reporting_errors
+def mark(
+    papers: Annotated[list[str], typer.Argument(help="Ids, id prefixes or arXiv ids.")],
+    action: Annotated[MarkAction, typer.Argument(help="What to mark them.")],
+) -> None:
+    """Mark papers read, unread, starred or unstarred.
+
+    Example: paperidx mark 3f2a 9c01 star
+    """
+    with _library() as library:
+        marked = library.mark(papers, action.value)
+    message(f"marked {len(marked)} paper{'s' if len(marked) != 1 else ''} {action.value}")
+
+
+@app.command(context_settings={"ignore_unknown_options": True})
+@_reporting_errors
+def tag(
+    paper: Annotated[str, typer.Argument(help="An id, a unique id prefix, or an arXiv id.")],
+    changes: Annotated[list[str], typer.Argument(help="+name adds a tag, -name removes one.")],
+) -> None:
+    """Add or remove tags.
+
+    Example: paperidx tag 3f2a +reading-group -todo
+    """
+    with _library() as library:
+        tagged = library.tag(paper, changes)
+    tags = ", ".join(tagged.state.tags) if tagged.state and tagged.state.tags else "none"
+    message(f"{tagged.id} tags: {tags}")
+
+
+@app.command()
+@_reporting_errors
+def note(
+    paper: Annotated[str, typer.Argument(help="An id, a unique id prefix, or an arXiv id.")],
+    text: Annotated[
+        str | None, typer.Argument(help="The note. Without it, $EDITOR opens the current one.")
+    ] = None,
+    delete: Annotated[bool, typer.Option("--delete", help="Remove the note.")] = False,
+) -> None:
+    """Write (replace) a paper's note, or edit it in $EDITOR.
+
+    Example: paperidx note 3f2a "compare with 3DGS-MCMC"
+    """
+    with _library() as library:
+        if delete:
+            library.note(paper, None)
+            message("note deleted")
+            return
+        if text is None:
+            current = library.show(paper)
+            text = _edit_in_editor(current.state.note if current.state else "")
+        noted = library.note(paper, text)
+    message(f"note saved for {noted.id}")
+
+
+def _edit_in_editor(current: str) -> str:
+    """The text after the user edits `current` in $VISUAL, else $EDITOR, else vi."""
+    import shlex
+    import subprocess
+    import tempfile
+
+    from paperidx.errors import UsageError
+
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+    if not editor and not sys.stdin.isatty():
+        raise UsageError("no note text given, and no terminal for an editor (set $EDITOR)")
+    with tempfile.TemporaryDirectory(prefix="paperidx-note-") as folder:
+        path = Path(folder) / "note.md"
+        path.write_text(current, encoding="utf-8")
+        before = path.stat().st_mtime_ns
+        try:
+            completed = subprocess.run([*shlex.split(editor or "vi"), str(path)], check=False)
+        except OSError as error:
+            raise UsageError(f"cannot start the editor {editor!r}: {error.strerror}") from None
+        if completed.returncode != 0:
+            raise UsageError(f"the editor exited with {completed.returncode}: nothing changed")
+        if path.stat().st_mtime_ns == before:
+            raise UsageError("the note was not saved: nothing changed")
+        return path.read_text(encoding="utf-8").rstrip("\n")
+
+
+@app.command(name="open")
+@_reporting_errors
+def open_paper(
+    paper: Annotated[str, typer.Argument(help="An id, a unique id prefix, or an arXiv id.")],
+    print_only: Annotated[
+        bool, typer.Option("--print", help="Print the URL instead of opening a browser.")
+    ] = False,
+) -> None:
+    """Open the paper's page (arXiv, else its DOI or first link) in a browser.
+
+    Prints the URL instead when asked, when stdout is not a terminal, or when no browser
+    can be started.
+
+    Example: paperidx open 3f2a
+    """
+    from paperidx.errors import NotFoundError
+    from paperidx.text import inert
+
+    with _library() as library:
+        found = library.show(paper)
+    url = found.arxiv_url or (f"https://doi.org/{found.doi}" if found.doi else None)
+    url = url or (found.links[0] if found.links else None)
+    if url is None:
+        raise NotFoundError(f"paper {found.id} has no arXiv id, DOI or link to open")
+    if print_only or not stdout_is_terminal() or not _open_in_browser(url):
+        sys.stdout.write(inert(url) + "\n")
+
+
+def _open_in_browser(url: str) -> bool:
+    import webbrowser
+
+    try:
+        return webbrowser.open(url)
+    except webbrowser.Error:
+        return False
+
+
+watch_app = typer.Typer(
+    help="Standing searches: papers that match are collected at every ingest and fetch.",
+    no_args_is_help=True,
+)
+app.add_typer(watch_app, name="watch")
+
+
+@watch_app.command("add")
+@_reporting_errors
+def watch_add(
+    name: Annotated[str, typer.Argument(help="A short name: letters, digits, . - _")],
+    query: Annotated[str, typer.Argument(help="What to watch for, in the query language.")],
+    exclude: Annotated[
+        str, typer.Option("--exclude", help="Leave out papers that match this.")
+    ] = "",
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Change the watch if it exists.")
+    ] = False,
+) -> None:
+    """Watch for papers matching a query (plain words must all appear).
+
+    Example: paperidx watch add splatting '"gaussian splatting" OR 3dgs' --exclude survey
+    """
+    with _library() as library:
+        added = library.add_watch(name, query, exclude, replace=replace)
+    message(f"watching {added.name}: {added.query}")
+
+
+@watch_app.command("list")
+@_reporting_errors
+def watch_list(output: FormatOption = None) -> None:
+    """The watches, with how many papers each found that you have not seen."""
+    from paperidx.render import write_watches
+
+    fmt = _output_format(output)
+    with _library() as library:
+        watches = library.watches()
+    write_watches(watches, fmt, sys.stdout)
+    if not watches:
+        message("no watches yet: paperidx watch add NAME QUERY")
+
+
+@watch_app.command("rm")
+@_reporting_errors
+def watch_remove(name: Annotated[str, typer.Argument(help="The watch to remove.")]) -> None:
+    """Remove a watch (papers it found stay in the library)."""
+    with _library() as library:
+        library.remove_watch(name)
+    message(f"removed watch {name}")
+
+
+@app.command()
+@_reporting_errors
+def new(
+    watch: Annotated[str | None, typer.Argument(help="Only this watch.")] = None,
+    peek: Annotated[
+        bool, typer.Option("--peek", help="Show them without marking them seen.")
+    ] = False,
+    output: FormatOption = None,
+) -> None:
+    """Papers your watches found since you last looked, grouped by watch.
+
+    Example: paperidx new splatting --peek
+    """
+    from paperidx.render import write_new
+
+    fmt = _output_format(output)
+    with _library() as library:
+        found = library.new_papers(watch, peek=peek)
+    write_new(found, fmt, sys.stdout)
+    if not found:
+        message("nothing new from your watches")
+
+
+@app.command()
+@_reporting_errors
+def recommend(
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many papers.")] = 20,
+    output: FormatOption = None,
+) -> None:
+    """Unread papers most like the ones you starred, each with the star it resembles.
+
+    Example: paperidx recommend -n 20
+    """
+    from paperidx.render import write_hits
+
+    fmt = _output_format(output)
+    with _library() as library:
+        result = library.recommend(limit=limit)
+    write_hits(result, fmt, sys.stdout)
+    if not result.hits:
+        message("nothing to recommend: every paper like your starred ones is read")
 
 
 def main() -> None:

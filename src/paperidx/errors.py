@@ -20,6 +20,7 @@ class ExitCode(IntEnum):
     AMBIGUOUS = 5  # an id prefix matches several papers
     LIBRARY = 6  # the library on disk is damaged, read-only or full
     LOCKED = 7  # another paperidx process held the library for too long
+    NETWORK = 8  # `fetch`: no network, the server unreachable or failing after retries
     INTERRUPTED = 130
 
 
@@ -42,6 +43,13 @@ class OutputError(PaperidxError):
     """
 
     exit_code = ExitCode.INPUT
+
+
+class UsageError(PaperidxError):
+    """A request the library cannot carry out as asked: an unknown mark, a malformed watch
+    query, an empty note. Same exit code as a bad command line."""
+
+    exit_code = ExitCode.USAGE
 
 
 class NotFoundError(PaperidxError):
@@ -73,3 +81,14 @@ class IndexDamagedError(LibraryError):
 
 class LockTimeoutError(PaperidxError):
     exit_code = ExitCode.LOCKED
+
+
+class NetworkError(PaperidxError):
+    """`paperidx fetch` could not get an answer: no network, a host that does not resolve or
+    refuses, timeouts or server errors that outlasted the retries, or a refused request.
+
+    A response that arrives but is unusable (cut off, too big, not JSON or XML) is an
+    `InputError` instead: it is refused like a bad file.
+    """
+
+    exit_code = ExitCode.NETWORK

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from whoosh import index as whoosh_index
 from whoosh.analysis import (
@@ -47,6 +47,9 @@ from whoosh.lang.porter2 import stem as porter2_stem
 from paperidx.errors import IndexDamagedError, LibraryError, PaperidxError
 from paperidx.query import QueryPlan
 from paperidx.results import StoredPaper
+
+if TYPE_CHECKING:
+    from paperidx.ranking import Recommendation
 
 SCHEMA_VERSION = 4
 STATE_FILE = "paperidx-index.json"
@@ -139,10 +142,20 @@ class IndexState:
     generation: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class PaperSet:
+    """Papers by id that a search may return (`allow`), or must not (`not allow`): whichever
+    of the two is the shorter list."""
+
+    ids: set[str]
+    allow: bool
+
+
 @dataclass(slots=True)
 class RawHit:
     paper_id: str
     score: float
+    because: str | None = None
 
 
 @dataclass(slots=True)
@@ -422,16 +435,22 @@ class SearchIndex:
         sort_by_date: bool = False,
         expansions: Callable[[list[str]], dict[str, list[str]]] | None = None,
         texts: Callable[[list[str]], dict[str, str]] | None = None,
+        only: PaperSet | None = None,
+        strict: bool = False,
     ) -> IndexResults:
         """Run a planned query: parse, correct spelling, expand acronyms, filter, rank.
 
         `expansions` looks up acronyms and long forms; `texts` gives the title and abstract
-        of papers by id, for the proximity re-ranking.
+        of papers by id, for the proximity re-ranking; `only` restricts the papers (the
+        user's `is:starred`, `tag:`); `strict` is for watches (see `ranking.run`).
         """
         from paperidx import ranking
 
         ix = self._open()
         with self._reading_trouble(), ix.searcher(weighting=ranking.weighting()) as searcher:
+            allowed = None
+            if only is not None:
+                allowed = ranking.DocFilter.of_papers(searcher, only.ids, only.allow)
             return ranking.run(
                 searcher,
                 plan,
@@ -439,6 +458,27 @@ class SearchIndex:
                 sort_by_date=sort_by_date,
                 expansions=expansions,
                 texts=texts,
+                only=allowed,
+                strict=strict,
+            )
+
+    def recommend(
+        self,
+        liked: dict[str, str],
+        disliked: dict[str, str],
+        excluded: set[str],
+        *,
+        limit: int,
+        dislike_weight: float | None = None,
+    ) -> list[Recommendation]:
+        """Papers most like the `liked` ones (id -> text); see `ranking.recommend`."""
+        from paperidx import ranking
+
+        ix = self._open()
+        weight = ranking.RECOMMEND_DISLIKE_WEIGHT if dislike_weight is None else dislike_weight
+        with self._reading_trouble(), ix.searcher(weighting=ranking.weighting()) as searcher:
+            return ranking.recommend(
+                searcher, liked, disliked, excluded, limit, dislike_weight=weight
             )
 
     def similar(self, paper: StoredPaper, *, limit: int) -> IndexResults:

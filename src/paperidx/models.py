@@ -19,8 +19,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from paperidx.parsing.base import RawRecord
-from paperidx.parsing.common import normalize_doi
-from paperidx.text import collapse_whitespace, find_urls, normalize_arxiv_id
+from paperidx.text import collapse_whitespace, find_urls, normalize_arxiv_id, normalize_doi
 
 ID_LENGTH = 10
 MAX_TITLE_CHARS = 500

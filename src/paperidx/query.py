@@ -14,6 +14,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from paperidx.state import StateFilter
+
 FIELDS = {"title", "abstract", "author", "authors", "id", "arxiv", "text"}
 _DATE_VALUE = r"\d{4}(?:-\d{2}(?:-\d{2})?)?"
 _DATE_CLAUSE = re.compile(
@@ -21,6 +23,11 @@ _DATE_CLAUSE = re.compile(
     rf"|\[\s*(?P<low>{_DATE_VALUE})?\s+(?:to|TO)\s+(?P<high>{_DATE_VALUE})?\s*\]"
     rf"|(?P<from>{_DATE_VALUE})\.\.(?P<to>{_DATE_VALUE})?"
     rf"|(?P<exact>{_DATE_VALUE}))(?!\S)"
+)
+# The user's own state as filters: `is:starred`, `is:read`, `is:unread`, `tag:NAME`.
+_STATE_CLAUSE = re.compile(
+    r"(?<!\S)(?:is:(?P<is>starred|unstarred|read|unread)|tag:(?P<tag>[\w][\w.\-/:+]*))(?!\S)",
+    re.IGNORECASE,
 )
 _FUZZY_DISTANCE = re.compile(r"~(\d+)")
 MAX_FUZZY_EDITS = 2
@@ -40,6 +47,7 @@ class QueryPlan:
     until: dt.date | None = None
     plain: bool = False
     notices: list[str] = field(default_factory=list)
+    state: StateFilter = field(default_factory=StateFilter)
 
 
 def _day(value: str, *, end: bool) -> dt.date:
@@ -142,9 +150,25 @@ def plan_query(
         return " "
 
     text = " ".join(_DATE_CLAUSE.sub(take_date, text).split())
+    wanted = StateFilter()
+
+    def take_state(match: re.Match[str]) -> str:
+        if match["tag"]:
+            wanted.tags.append(match["tag"])
+        else:
+            kind = match["is"].lower()
+            if kind in ("read", "unread"):
+                wanted.read = kind == "read"
+            else:
+                wanted.starred = kind == "starred"
+        return " "
+
+    text = " ".join(_STATE_CLAUSE.sub(take_state, text).split())
     # Fuzzy matching past two edits matches everything and costs memory exponential in it.
     text = _FUZZY_DISTANCE.sub(lambda m: f"~{min(int(m.group(1)[:3]), MAX_FUZZY_EDITS)}", text)
-    plan = QueryPlan(original=raw, text=text, since=bounds[0], until=bounds[1], notices=notices)
+    plan = QueryPlan(
+        original=raw, text=text, since=bounds[0], until=bounds[1], notices=notices, state=wanted
+    )
     problem = syntax_problem(text)
     if problem:
         plan.text = plain_words(text)

@@ -521,6 +521,28 @@ def _in_dates(searcher: Any, scores: dict[int, float], plan: QueryPlan) -> dict[
     return {doc: score for doc, score in scores.items() if low <= dates[doc] <= high}
 
 
+@dataclass(frozen=True, slots=True)
+class DocFilter:
+    """Documents a search may return (`allow`) or must not (`not allow`), by number."""
+
+    docs: frozenset[int]
+    allow: bool
+
+    @classmethod
+    def of_papers(cls, searcher: Any, ids: set[str], allow: bool) -> DocFilter:
+        numbers = (searcher.document_number(id=pid) for pid in ids)
+        return cls(frozenset(n for n in numbers if n is not None), allow)
+
+    def keeps(self, doc: int) -> bool:
+        return (doc in self.docs) == self.allow
+
+
+def _in_filter(scores: dict[int, float], only: DocFilter | None) -> dict[int, float]:
+    if only is None:
+        return scores
+    return {doc: score for doc, score in scores.items() if only.keeps(doc)}
+
+
 # -- proximity re-ranking ----------------------------------------------------------------
 
 
@@ -617,15 +639,16 @@ def _plain_search(
     limit: int,
     sort_by_date: bool,
     texts: Texts | None,
+    only: DocFilter | None,
 ) -> tuple[list[tuple[str, float]], int, set[str], str]:
     weights: dict[str, float] = dict(Counter(analyse(text)))
     typed = set(weights)
     for term, extra in _expansion_weights(alternatives).items():
         weights[term] = weights.get(term, 0.0) + extra
-    date_filtered = plan.since is not None or plan.until is not None
-    keep = None if (sort_by_date or date_filtered) else max(limit, RERANK_DEPTH)
+    filtered = plan.since is not None or plan.until is not None or only is not None
+    keep = None if (sort_by_date or filtered) else max(limit, RERANK_DEPTH)
     scored = _first_stage(searcher, weights, keep)
-    scores = _in_dates(searcher, scored.scores, plan)
+    scores = _in_filter(_in_dates(searcher, scored.scores, plan), only)
     if sort_by_date:
         ranked = _ids(searcher, _by_date(searcher, list(scores.items()))[:limit])
     else:
@@ -648,9 +671,20 @@ def _syntax_search(
     limit: int,
     sort_by_date: bool,
     notices: list[str],
+    only: DocFilter | None,
 ) -> tuple[list[tuple[str, float]], int, set[str], str]:
     q = _expand(_parse(parser(searcher.schema), text, notices), alternatives)
-    results = searcher.search(q, limit=None if sort_by_date else limit, filter=_date_filter(plan))
+    date_filter = _date_filter(plan)
+    allowed: Any = date_filter
+    if only is not None and only.allow:
+        dated = only.docs if date_filter is None else set(searcher.docs_for_query(date_filter))
+        allowed = set(only.docs) & set(dated)
+    results = searcher.search(
+        q,
+        limit=None if sort_by_date else limit,
+        filter=allowed,
+        mask=set(only.docs) if only is not None and not only.allow else None,
+    )
     scored = [(hit.docnum, float(hit.score or 0.0)) for hit in results]
     if sort_by_date:
         scored = _by_date(searcher, scored)
@@ -680,11 +714,17 @@ def run(
     sort_by_date: bool,
     expansions: Expansions | None,
     texts: Texts | None = None,
+    only: DocFilter | None = None,
+    strict: bool = False,
 ) -> IndexResults:
+    """Run a planned query. `only` restricts the documents. `strict` (a watch) matches
+    exactly what the query says: no spelling correction (a watch must not fire on what a
+    "corrected" word finds), and always through the query parser, where an acronym's long
+    form is added as a phrase, never as loose words."""
     notices = list(plan.notices)
     explanation: dict[str, Any] = {"query": plan.original, "syntax_fallback": plan.plain}
     text = plan.text
-    fixes = _corrections(searcher.reader(), text)
+    fixes = {} if strict else _corrections(searcher.reader(), text)
     if fixes:
         text = _apply(text, fixes)
         explanation["corrections"] = fixes
@@ -695,11 +735,13 @@ def run(
             explanation["expansions"] = _describe(alternatives)
 
     def search(query_text: str) -> tuple[list[tuple[str, float]], int, set[str], str]:
-        if needs_parser(query_text):
+        if strict or needs_parser(query_text):
             return _syntax_search(
-                searcher, query_text, plan, alternatives, limit, sort_by_date, notices
+                searcher, query_text, plan, alternatives, limit, sort_by_date, notices, only
             )
-        return _plain_search(searcher, query_text, plan, alternatives, limit, sort_by_date, texts)
+        return _plain_search(
+            searcher, query_text, plan, alternatives, limit, sort_by_date, texts, only
+        )
 
     ranked, total, terms, parsed = search(text)
     if fixes and not ranked:
@@ -730,6 +772,65 @@ def more_like(searcher: Any, text: str, exclude_id: str, limit: int) -> IndexRes
     ranked = [(pid, score) for pid, score in _ids(searcher, best) if pid != exclude_id]
     hits = [RawHit(pid, score) for pid, score in ranked[:limit]]
     return IndexResults(hits=hits, total=len(hits), terms=set(weights))
+
+
+# How many of each starred paper's nearest papers count towards a recommendation, and how
+# strongly papers read without a star push theirs down (measured: benchmarks/recommend.py).
+RECOMMEND_NEIGHBOURS = 100
+RECOMMEND_DISLIKE_WEIGHT = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    paper_id: str
+    score: float
+    because: str  # the id of the starred paper it resembles most
+
+
+def recommend(
+    searcher: Any,
+    liked: dict[str, str],
+    disliked: dict[str, str],
+    excluded: set[str],
+    limit: int,
+    *,
+    dislike_weight: float = RECOMMEND_DISLIKE_WEIGHT,
+) -> list[Recommendation]:
+    """Papers most like the `liked` ones (id -> text), least like the `disliked`.
+
+    Each liked paper votes for its nearest papers (its Bo1 key terms scored with the same
+    BM25 as search), with its best match worth 1: a paper near several starred ones
+    outranks one near a single star, and no star with long text drowns the others. The
+    reason given is the star that voted most.
+    """
+    excluded_docs = DocFilter.of_papers(searcher, excluded | set(liked), allow=False)
+    votes: dict[int, float] = {}
+    because: dict[int, tuple[float, str]] = {}
+    for sign, papers in ((1.0, liked), (-dislike_weight, disliked if dislike_weight else {})):
+        for paper_id, text in papers.items():
+            for doc, share in _neighbours(searcher, text, RECOMMEND_NEIGHBOURS):
+                if not excluded_docs.keeps(doc):
+                    continue
+                votes[doc] = votes.get(doc, 0.0) + sign * share
+                if sign > 0 and share > because.get(doc, (0.0, ""))[0]:
+                    because[doc] = (share, paper_id)
+    best = heapq.nlargest(limit, ((d, v) for d, v in votes.items() if v > 0), key=lambda kv: kv[1])
+    return [
+        Recommendation(searcher.stored_fields(doc)["id"], score, because[doc][1])
+        for doc, score in best
+        if doc in because
+    ]
+
+
+def _neighbours(searcher: Any, text: str, count: int) -> list[tuple[int, float]]:
+    """The `count` papers nearest to `text`, each with its score over the best one's."""
+    key_terms = searcher.key_terms_from_text(DEFAULT_FIELD, text, numterms=25, normalize=True)
+    if not key_terms:
+        return []
+    scored = _first_stage(searcher, {term: float(weight) for term, weight in key_terms}, count + 1)
+    nearest = heapq.nlargest(count + 1, scored.scores.items(), key=lambda kv: kv[1])
+    top = nearest[0][1] if nearest and nearest[0][1] > 0 else 1.0
+    return [(doc, score / top) for doc, score in nearest]
 
 
 # -- snippets ---------------------------------------------------------------------------

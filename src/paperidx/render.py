@@ -32,6 +32,8 @@ from paperidx.text import inert
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from paperidx.state import Watch
+
 OutputFormat = Literal["table", "tsv", "json", "jsonl", "csv"]
 OUTPUT_FORMATS: tuple[OutputFormat, ...] = ("table", "tsv", "json", "jsonl", "csv")
 
@@ -62,6 +64,8 @@ def _csv_cell(value: object) -> str:
         return ""
     if isinstance(value, list):
         return "; ".join(inert(str(v)) for v in value)
+    if isinstance(value, dict):
+        return inert(json_text(value))
     return inert(str(value))
 
 
@@ -155,6 +159,7 @@ def write_papers(papers: list[StoredPaper], fmt: OutputFormat, out: TextIO) -> N
 
 
 def _listing(paper: StoredPaper) -> dict[str, Any]:
+    """A paper as listings print it: the record (as exported) and its first date."""
     record = paper.to_dict()
     record["date"] = _date(paper) or None
     return record
@@ -211,8 +216,18 @@ def _paper_view(paper: StoredPaper, out: TextIO) -> None:
     console.print(facts)
     if paper.authors:
         console.print(_text(", ".join(paper.authors), style="italic"))
+    if paper.state is not None and not paper.state.empty:
+        marks = [
+            m for m, on in (("★ starred", paper.state.starred), ("read", paper.state.read)) if on
+        ]
+        if paper.state.tags:
+            marks.append("tags: " + ", ".join(paper.state.tags))
+        console.print(_text("  ·  ".join(marks), style="green"))
     console.print()
     console.print(_text(paper.abstract or "(no abstract yet: a later digest with one fills it in)"))
+    if paper.state is not None and paper.state.note:
+        console.print()
+        console.print(_text("note: " + paper.state.note, style="yellow"))
     if paper.links:
         console.print()
         for link in paper.links:
@@ -220,6 +235,46 @@ def _paper_view(paper: StoredPaper, out: TextIO) -> None:
     console.print()
     for source in paper.sources:
         console.print(_text(f"from: {source}", style="dim"))
+
+
+# -- watches and what they found ----------------------------------------------------------
+
+
+def write_watches(watches: list[Watch], fmt: OutputFormat, out: TextIO) -> None:
+    records = [w.to_dict() | {"unseen": w.unseen} for w in watches]
+    if fmt == "tsv":
+        _write_tsv(out, ((w.name, w.query, w.exclude, str(w.unseen)) for w in watches))
+    elif fmt == "table":
+        from rich.table import Table
+
+        if not watches:
+            return
+        table = Table(box=None, pad_edge=False, show_edge=False)
+        for column in ("watch", "query", "exclude", "unseen"):
+            table.add_column(column)
+        for w in watches:
+            table.add_row(_text(w.name), _text(w.query), _text(w.exclude), str(w.unseen))
+        _console(out).print(table)
+    else:
+        _write_records(out, records, fmt)
+
+
+def write_new(found: dict[str, list[StoredPaper]], fmt: OutputFormat, out: TextIO) -> None:
+    """Papers watches matched, grouped by watch (a `watch` column in the plain formats)."""
+    if fmt == "table":
+        console = _console(out)
+        for watch, papers in found.items():
+            console.print(_text(f"{watch} ({len(papers)} new)", style="bold"))
+            _papers_table(papers, out)
+            console.print()
+    elif fmt == "tsv":
+        _write_tsv(
+            out,
+            ((w, p.id, _date(p), p.arxiv_id, p.title) for w, ps in found.items() for p in ps),
+        )
+    else:
+        records = [{"watch": w} | _listing(p) for w, ps in found.items() for p in ps]
+        _write_records(out, records, fmt)
 
 
 # -- stats --------------------------------------------------------------------------------
@@ -304,6 +359,14 @@ def ingest_messages(report: IngestReport, *, verbose: bool) -> list[str]:
             f"total: {report.parsed} parsed, {report.new} new, {report.merged} already present, "
             f"{report.rejected} rejected, {len(report.failed)} files failed"
         )
+    restored = sum(f.restored for f in report.files)
+    if restored:
+        kept = sum(f.notes_kept for f in report.files)
+        extra = f" ({kept} notes of this library's own kept over the export's)" if kept else ""
+        lines.append(f"restored marks, tags and notes of {restored} papers{extra}")
+    if report.watches:
+        found = ", ".join(f"{inert(name)} {count} new" for name, count in report.watches.items())
+        lines.append(f"watches: {found}")
     return lines
 
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from paperidx.state import PaperState
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +28,8 @@ class StoredPaper:
     doi: str | None = None
     # The paper's own publication date, when a source gave it (`dates` are digest days).
     published: dt.date | None = None
+    # The user's marks, tags and note, when the caller asked for them (None: not loaded).
+    state: PaperState | None = None
 
     @property
     def date(self) -> dt.date | None:
@@ -52,7 +57,7 @@ class StoredPaper:
             "links": list(self.links),
             "doi": self.doi,
             "published": self.published.isoformat() if self.published else None,
-        }
+        } | ({"user": self.state.to_dict()} if self.state and not self.state.empty else {})
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +68,8 @@ class Hit:
     snippet: str = ""
     # Character spans of matched words inside `snippet`, for highlighting on a terminal.
     highlights: tuple[tuple[int, int], ...] = ()
+    # For a recommendation: the id of the starred paper it resembles most.
+    because: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         date = self.paper.date
@@ -75,7 +82,7 @@ class Hit:
             "arxiv_id": self.paper.arxiv_id,
             "authors": list(self.paper.authors),
             "snippet": self.snippet,
-        }
+        } | ({"because": self.because} if self.because else {})
 
 
 @dataclass(slots=True)
@@ -107,6 +114,12 @@ class FileReport:
     skipped: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     error: str | None = None
+    # Ids of the papers this input added (not merged): what watches look at.
+    new_ids: list[str] = field(default_factory=list)
+    # An export's user state: papers it was restored for, and notes of the library's own
+    # that differed from the export's and were kept.
+    restored: int = 0
+    notes_kept: int = 0
     # Problems past the first `MAX_LISTED_PROBLEMS` of a kind are only counted: a huge
     # broken input must not fill memory (nor the terminal) with messages.
     skipped_unlisted: int = 0
@@ -132,6 +145,8 @@ class FileReport:
 @dataclass(slots=True)
 class IngestReport:
     files: list[FileReport] = field(default_factory=list)
+    # Watch name -> papers of this ingest it matched (see `Library.ingest`).
+    watches: dict[str, int] = field(default_factory=dict)
 
     @property
     def new(self) -> int:

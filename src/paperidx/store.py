@@ -16,20 +16,40 @@ import json
 import os
 import sqlite3
 import struct
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from paperidx import state
 from paperidx.errors import AmbiguousIdError, LibraryError, NotFoundError
 from paperidx.results import StoredPaper
-from paperidx.text import normalize_arxiv_id
+from paperidx.text import normalize_arxiv_id, normalize_doi
 
 if TYPE_CHECKING:
     from paperidx.models import Paper
+    from paperidx.state import StateFilter
 
 BUSY_TIMEOUT_MS = 30_000
+# How long a mark, tag or note waits for a running ingest's file transaction.
+USER_WAIT_SECONDS = 600
 BATCH = 500
+
+# Marks, tags, notes and watches: keyed by paper id (ids never change), in tables of their
+# own, so re-ingesting, merging and reindexing papers never touch them.
+_USER_TABLES: tuple[str, ...] = (
+    "CREATE TABLE IF NOT EXISTS marks (paper_id TEXT PRIMARY KEY, read_at TEXT, starred_at TEXT)",
+    "CREATE TABLE IF NOT EXISTS tags (paper_id TEXT NOT NULL, tag TEXT NOT NULL, "
+    "added_at TEXT NOT NULL, PRIMARY KEY (paper_id, tag))",
+    "CREATE INDEX IF NOT EXISTS tags_by_tag ON tags (tag)",
+    "CREATE TABLE IF NOT EXISTS notes (paper_id TEXT PRIMARY KEY, body TEXT NOT NULL, "
+    "updated_at TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS watches (name TEXT PRIMARY KEY, query TEXT NOT NULL, "
+    "exclude TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL)",
+    # A paper a watch matched when it arrived; `seen` once `paperidx new` showed it.
+    "CREATE TABLE IF NOT EXISTS watch_hits (watch TEXT NOT NULL, paper_id TEXT NOT NULL, "
+    "found_at TEXT NOT NULL, seen INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (watch, paper_id))",
+)
 
 # Schema changes are migrations: `MIGRATIONS[n]` takes a store from version n to n + 1.
 # A store written by an older paperidx is migrated when it is opened, in one transaction
@@ -42,8 +62,11 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE papers ADD COLUMN published TEXT",
         "CREATE INDEX IF NOT EXISTS papers_by_doi ON papers (doi)",
     ),
+    # 0.2: the user's own state, which no digest can give back (see `paperidx.state`).
+    2: _USER_TABLES,
 }
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
+T = TypeVar("T")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -77,7 +100,7 @@ CREATE TABLE IF NOT EXISTS acronyms (
     PRIMARY KEY (short, long, paper_id)
 );
 CREATE INDEX IF NOT EXISTS acronyms_by_long ON acronyms (long);
-"""
+""" + "".join(f"{statement};\n" for statement in _USER_TABLES)
 
 _COLUMNS = "id, title, abstract, authors, arxiv_id, dates, sources, links, doi, published"
 
@@ -360,8 +383,6 @@ class Store:
 
     def resolve(self, reference: str) -> StoredPaper:
         """A paper by id, unique id prefix (like git), or arXiv id / arXiv URL."""
-        from paperidx.parsing.common import normalize_doi
-
         reference = reference.strip()
         arxiv_id = normalize_arxiv_id(reference)
         doi = normalize_doi(reference) if "10." in reference else None
@@ -404,6 +425,7 @@ class Store:
         limit: int | None = None,
         since: dt.date | None = None,
         until: dt.date | None = None,
+        wanted: StateFilter | None = None,
     ) -> Iterator[StoredPaper]:
         """Like `list_papers`, but `BATCH` rows at a time: exporting 75k papers stays small.
 
@@ -413,6 +435,10 @@ class Store:
         the ORDER BY does not hold the library in memory either.
         """
         clauses, params = _date_clauses(since, until)
+        if wanted is not None and wanted.active:
+            condition, more = state.filter_clause(wanted, "id")
+            clauses.append(condition)
+            params.extend(more)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         sql = (
             f"SELECT {_COLUMNS} FROM papers {where} "
@@ -501,6 +527,57 @@ class Store:
             result[phrase] = [form for papers, form in forms[:3] if papers * 3 >= top]
         return result
 
+    # -- the user's state (see `paperidx.state`) ----------------------------------------
+
+    def state_selection(self, wanted: StateFilter) -> tuple[set[str], bool]:
+        """The papers passing `wanted` as (ids, True), or those failing it as (ids, False):
+        whichever list is shorter (`is:unread` is most of a library; its complement is not).
+        """
+        condition, params = state.filter_clause(wanted, "id")
+        with _library_errors(self.path):
+            (matching,) = self._db.execute(
+                f"SELECT count(*) FROM papers WHERE {condition}", params
+            ).fetchone()
+            allow = matching * 2 <= self.count()
+            where = condition if allow else f"NOT ({condition})"
+            rows = self._db.execute(f"SELECT id FROM papers WHERE {where}", params)
+            return {row[0] for row in rows}, allow
+
+    def read_state(self, read: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `read` (a `paperidx.state` reader) on this store's connection."""
+        with _library_errors(self.path):
+            return read(self._db)
+
+    @contextmanager
+    def user_transaction(self, on_wait: Callable[[str], None]) -> Iterator[sqlite3.Connection]:
+        """One atomic change to the user's state.
+
+        An ingest holds SQLite's write lock for one file at a time. Rather than fail after
+        the usual busy timeout, a change made meanwhile says that it waits, then waits (up
+        to `USER_WAIT_SECONDS`) and applies: never a lost update, never a silent hang.
+        """
+        with _library_errors(self.path):
+            self._db.execute("PRAGMA busy_timeout = 0")
+            try:
+                try:
+                    self._db.execute("BEGIN IMMEDIATE")
+                except sqlite3.OperationalError as error:
+                    if "locked" not in str(error) and "busy" not in str(error):
+                        raise
+                    on_wait("waiting for another paperidx process to finish writing…")
+                    self._db.execute(f"PRAGMA busy_timeout = {USER_WAIT_SECONDS * 1000}")
+                    self._db.execute("BEGIN IMMEDIATE")
+            finally:
+                self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            try:
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    with suppress(sqlite3.Error):
+                        self._db.execute("ROLLBACK")
+                raise
+
     def integrity_problems(self) -> list[str]:
         with _library_errors(self.path):
             rows = self._db.execute("PRAGMA quick_check").fetchall()
@@ -546,8 +623,12 @@ class StoreWriter:
         self._db = db
         self.revision = revision
 
-    def add(self, paper: Paper) -> bool:
-        """Store a paper, merging it into the copy already there. True when it is new."""
+    def add(self, paper: Paper) -> tuple[bool, str]:
+        """Store a paper, merging it into the copy already there.
+
+        Returns whether it is new, and the id it is stored under (the existing copy's id
+        when it merged: ids never change).
+        """
         from paperidx.models import merge, paper_id
 
         existing = self._find(paper)
@@ -567,11 +648,11 @@ class StoreWriter:
                 existing = taken
         if existing is None:
             self._write(paper)
-            return True
+            return True, paper.id
         merged = merge(existing, paper)
         if merged != existing:
             self._write(merged)
-        return False
+        return False, existing.id
 
     def _find(self, paper: Paper) -> Paper | None:
         """The stored copy of `paper`: by arXiv id, then by DOI, then by title."""
@@ -627,6 +708,11 @@ class StoreWriter:
                 data["published"],
             ),
         )
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The transaction's connection, for `paperidx.state` writes that ride along."""
+        return self._db
 
     def record_digest(self, sha256: str, name: str, papers: int) -> None:
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

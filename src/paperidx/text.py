@@ -13,6 +13,8 @@ _ARXIV_ID = re.compile(
 )
 
 
+_DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"'<>]+)", re.IGNORECASE)
+_DOI_TRAILING = ".,;:)]}>"
 _WHITESPACE = re.compile(r"\s+")
 _URL = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
 _URL_TRAILING = ".,;:!?'\""
@@ -59,3 +61,23 @@ def normalize_arxiv_id(value: str) -> str | None:
     """`arXiv:2405.15738v2`, an arxiv.org or huggingface.co/papers URL -> `2405.15738`."""
     match = _ARXIV_ID.match(value.strip())
     return match.group(1).lower() if match else None
+
+
+def normalize_doi(value: str | None) -> str | None:
+    """`https://doi.org/10.1145/ABC`, `doi:10.1145/abc`, `DOI 10.1145/abc.` -> `10.1145/abc`.
+
+    DOIs are case-insensitive, so they are kept lower-cased: one paper, one key.
+    """
+    import html  # its entity table is not small: only a DOI needs it
+
+    if not value:
+        return None
+    match = _DOI.search(html.unescape(value))
+    if match is None:
+        return None
+    doi = match.group(1).rstrip(_DOI_TRAILING)
+    # A closing bracket belongs to the DOI only when the DOI opened one (10.1002/(SICI)…).
+    for opening, closing in ("()", "[]"):
+        while doi.endswith(closing) and doi.count(closing) > doi.count(opening):
+            doi = doi[:-1]
+    return doi.lower() if len(doi) > len("10.1/") else None

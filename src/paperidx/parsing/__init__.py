@@ -10,6 +10,7 @@ registry, so a new format is one module plus one line here.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
 
@@ -126,29 +127,21 @@ def unreadable(name: str, head: str, detail: str = "") -> InputError:
     )
 
 
-_HTML = re.compile(r"<(?:!doctype\s+html|html|head|body|div|table|p)\b", re.IGNORECASE)
-_XML = re.compile(r"^\s*<(?:\?xml|[A-Za-z][\w:.-]*[\s>])")
-_MAIL_HEADER = re.compile(
-    r"^(?:From |(?:Return-Path|Received|Message-ID|MIME-Version|Subject|From|To|Date):)",
-    re.MULTILINE | re.IGNORECASE,
-)
-_BIBTEX = re.compile(r"^\s*@[A-Za-z]+\s*[{(]", re.MULTILINE)
-
-
 def describe_content(head: str) -> str:
     """A few words on what an input looks like, for the message that refuses it."""
+    html, xml, mail_header, bibtex = _content_patterns()
     text = head.lstrip("\ufeff \t\r\n")
     if not text:
         return "an empty file"
-    if _HTML.search(text[:4000]):
+    if html.search(text[:4000]):
         return "HTML without papers"
-    if _XML.match(text):
+    if xml.match(text):
         return "XML without papers"
     if text[:1] == "{" or re.match(r"\[\s*(?:[\[{\"\]\d-]|true|false|null|$)", text):
         return "JSON without papers"
-    if len(_MAIL_HEADER.findall(text[:4000])) >= 3:
+    if len(mail_header.findall(text[:4000])) >= 3:
         return "an e-mail without papers"
-    if _BIBTEX.search(text[:4000]):
+    if bibtex.search(text[:4000]):
         return "BibTeX without entries"
     if text.startswith("---"):
         return "Markdown with front matter but no paper"
@@ -156,3 +149,17 @@ def describe_content(head: str) -> str:
     if len(lines) <= 2:
         return "a line or two of text"
     return "text without titles followed by abstracts"
+
+
+@functools.cache
+def _content_patterns() -> tuple[re.Pattern[str], ...]:
+    # Compiled on first use: every command imports this package, few refuse a file.
+    return (
+        re.compile(r"<(?:!doctype\s+html|html|head|body|div|table|p)\b", re.IGNORECASE),
+        re.compile(r"^\s*<(?:\?xml|[A-Za-z][\w:.-]*[\s>])"),
+        re.compile(
+            r"^(?:From |(?:Return-Path|Received|Message-ID|MIME-Version|Subject|From|To|Date):)",
+            re.MULTILINE | re.IGNORECASE,
+        ),
+        re.compile(r"^\s*@[A-Za-z]+\s*[{(]", re.MULTILINE),
+    )

@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Iterable
 
 from paperidx.errors import InputError
-from paperidx.text import collapse_whitespace, normalize_arxiv_id
+from paperidx.text import collapse_whitespace, normalize_arxiv_id, normalize_doi
 
 __all__ = [
     "MAX_DOCUMENT_CHARS",
@@ -73,8 +73,6 @@ _ARXIV_IN_TEXT = re.compile(
     r"\s*(\d{4}\.\d{4,5}|[a-z][a-z.\-]*/\d{7})(?:v\d+)?",
     re.IGNORECASE,
 )
-_DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"'<>]+)", re.IGNORECASE)
-_DOI_TRAILING = ".,;:)]}>"
 
 _TAG = re.compile(r"<[^>]*>")
 _BREAK_TAG = re.compile(
@@ -148,24 +146,6 @@ def find_arxiv_id(text: str | None) -> str | None:
     if match:
         return match.group(1).lower()
     return normalize_arxiv_id(text)
-
-
-def normalize_doi(value: str | None) -> str | None:
-    """`https://doi.org/10.1145/ABC`, `doi:10.1145/abc`, `DOI 10.1145/abc.` -> `10.1145/abc`.
-
-    DOIs are case-insensitive, so they are kept lower-cased: one paper, one key.
-    """
-    if not value:
-        return None
-    match = _DOI.search(html.unescape(value))
-    if match is None:
-        return None
-    doi = match.group(1).rstrip(_DOI_TRAILING)
-    # A closing bracket belongs to the DOI only when the DOI opened one (10.1002/(SICI)…).
-    for opening, closing in ("()", "[]"):
-        while doi.endswith(closing) and doi.count(closing) > doi.count(opening):
-            doi = doi[:-1]
-    return doi.lower() if len(doi) > len("10.1/") else None
 
 
 def strip_markup(text: str | None) -> str:
