@@ -466,3 +466,25 @@ def test_bash_completion_script_and_completions() -> None:
     assert complete("paperidx ex") == ["export"]
     assert complete("paperidx export --fo") == ["--format"]
     assert complete("paperidx export --format b") == ["bibtex"]
+
+
+REAL = Path(__file__).parent / "fixtures"
+
+
+def test_one_paper_from_an_email_a_ris_file_and_a_bibtex_file_is_one_record() -> None:
+    """2411.13566 appears in three real files of three kinds: one record, every sighting."""
+    mail = REAL / "arxiv_email" / "cs-2024-11-21-excerpt.txt"
+    ris = REAL / "ris" / "arxiv-mail.ris"
+    bib = REAL / "bibtex" / "arxiv-exports.bib"
+    assert run("ingest", str(mail)).exit_code == 0
+    first = json.loads(run("show", "2411.13566", "--format", "json").stdout)
+    for path in (ris, bib):
+        result = run("ingest", str(path))
+        assert result.exit_code == 0, result.output
+    merged = json.loads(run("show", "2411.13566", "--format", "json").stdout)
+    assert merged["id"] == first["id"]  # ids never change
+    assert [s.split(":")[0] for s in merged["sources"]] == [str(mail), str(ris), str(bib)]
+    assert len(merged["abstract"]) >= len(first["abstract"]) > 200
+    assert len(merged["authors"]) >= len(first["authors"]) > 1
+    everything = json.loads(run("list", "--format", "json").stdout)
+    assert [p["arxiv_id"] for p in everything].count("2411.13566") == 1

@@ -4,6 +4,7 @@ acronyms, snippets, similar papers, --explain, and queries that must never fail.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -79,8 +80,12 @@ def test_stemming_matches_inflections(library: str) -> None:
 
 
 def test_phrase_and_boolean_operators(library: str) -> None:
-    phrase = titles(library, '"neural radiance field"')
-    assert phrase and all(hit for hit in phrase)
+    phrase, _ = search(library, '"neural radiance field"', limit=100)
+    assert phrase
+    for hit in phrase:  # the words in this order, or the acronym the library defines for them
+        shown = json.loads(run("--home", library, "show", hit["id"], "-f", "json").stdout)
+        text = " ".join(f"{shown['title']} {shown['abstract']}".lower().split())
+        assert re.search(r"neural[\s-]+radiance[\s-]+field|\bnerfs?\b", text), shown["title"]
     excluded = titles(library, "gaussian -splatting")
     assert excluded and not any("Splatting" in t for t in excluded)
     both = titles(library, "gaussian AND deblurring")

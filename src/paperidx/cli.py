@@ -1,8 +1,9 @@
 """The `paperidx` command: options in, library calls, renderers out.
 
 Commands only map options to `paperidx.library.Library` calls and results to
-`paperidx.render`. Errors are turned into one line on stderr and an exit code here, in
-`_reporting_errors`, and nowhere else. Data goes to stdout, messages to stderr.
+`paperidx.render`. Errors are turned into one line on stderr here, in `_reporting_errors`,
+with the exit code their family carries (`paperidx.errors.ExitCode`); a bad command line is
+click's own usage error (exit 2). Data goes to stdout, messages to stderr.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Plain dataclasses on purpose: `search`, `show` and `list` must start fast, so the read path
 never imports pydantic. `StoredPaper.to_dict()` has the same shape as
-`Paper.model_dump(mode="json")` (a test holds them together).
+`Paper.model_dump(mode="json")` (tests/test_results.py holds them together).
 """
 
 from __future__ import annotations

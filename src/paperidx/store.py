@@ -358,13 +358,6 @@ class Store:
         with _library_errors(self.path):
             return int(self._db.execute("SELECT count(*) FROM papers").fetchone()[0])
 
-    def get(self, paper_id: str) -> StoredPaper | None:
-        with _library_errors(self.path):
-            row = self._db.execute(
-                f"SELECT {_COLUMNS} FROM papers WHERE id = ?", (paper_id,)
-            ).fetchone()
-        return _row_to_paper(row) if row else None
-
     def get_many(self, ids: list[str]) -> dict[str, StoredPaper]:
         found: dict[str, StoredPaper] = {}
         with _library_errors(self.path):
@@ -409,16 +402,6 @@ class Store:
                     raise AmbiguousIdError(reference, [(p.id, p.title) for p in papers])
         raise NotFoundError(f"no paper with id {reference!r} in the library")
 
-    def list_papers(
-        self,
-        *,
-        limit: int | None = None,
-        since: dt.date | None = None,
-        until: dt.date | None = None,
-    ) -> list[StoredPaper]:
-        """Newest first: by the day a paper first appeared in a digest, then by title."""
-        return [*self.iter_all(limit=limit, since=since, until=until)]
-
     def iter_all(
         self,
         *,
@@ -427,7 +410,8 @@ class Store:
         until: dt.date | None = None,
         wanted: StateFilter | None = None,
     ) -> Iterator[StoredPaper]:
-        """Like `list_papers`, but `BATCH` rows at a time: exporting 75k papers stays small.
+        """Papers newest first (by the day a paper first appeared in a digest, then by title),
+        `BATCH` rows at a time: exporting 75k papers stays small.
 
         One statement serves the whole walk: SQLite keeps its read snapshot until the
         statement ends, so an ingest running meanwhile can neither duplicate nor drop papers
