@@ -3,7 +3,8 @@
 
     python3 dev.py demo     # make .venv, install paperidx, ingest the bundled sample, search
     python3 dev.py test     # make .venv, install paperidx with test tools, run the tests
-    python3 dev.py lint     # ruff and mypy
+    python3 dev.py fast     # the quick loop: no slow tests, fewer hypothesis examples
+    python3 dev.py lint     # ruff (lint and format) and mypy --strict, code and tests
     python3 dev.py bench    # benchmarks/quality.py and benchmarks/perf.py
     python3 dev.py docs     # regenerate the README's generated sections
 
@@ -28,7 +29,7 @@ DEMO_HOME = ROOT / ".demo-library"
 
 
 def ensure_venv(extras: str = "") -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py runs under any python3
         sys.exit(f"paperidx needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     stamp = VENV / f".installed{extras}"
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
@@ -39,8 +40,18 @@ def ensure_venv(extras: str = "") -> None:
         venv.EnvBuilder(with_pip=True).create(VENV)
     target = f"{ROOT}[{extras}]" if extras else str(ROOT)
     print(f"installing paperidx{f'[{extras}]' if extras else ''} into .venv", file=sys.stderr)
-    run([str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         "-e", target])
+    run(
+        [
+            str(PYTHON),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-e",
+            target,
+        ]
+    )
     stamp.write_text(wanted)
 
 
@@ -64,10 +75,18 @@ def test() -> None:
     run([str(PYTHON), "-m", "pytest", *sys.argv[2:]])
 
 
+def fast() -> None:
+    ensure_venv("dev")
+    env = {**os.environ, "HYPOTHESIS_PROFILE": "dev"}
+    run([str(PYTHON), "-m", "pytest", "-q", "-m", "not slow", *sys.argv[2:]], env)
+
+
 def lint() -> None:
     ensure_venv("dev")
-    run([str(BIN / "ruff"), "check", "src", "tests", "benchmarks"])
+    run([str(BIN / "ruff"), "check", "src", "tests", "benchmarks", "tools", "dev.py"])
+    run([str(BIN / "ruff"), "format", "--check", "src", "tests", "benchmarks", "tools", "dev.py"])
     run([str(BIN / "mypy")])
+    run([str(BIN / "mypy"), "--strict", "tests"])
 
 
 def bench() -> None:
@@ -82,7 +101,7 @@ def docs() -> None:
     run([str(PYTHON), "-c", "from paperidx.docs import update_readme; update_readme()"])
 
 
-TASKS = {"demo": demo, "test": test, "lint": lint, "bench": bench, "docs": docs}
+TASKS = {"demo": demo, "test": test, "fast": fast, "lint": lint, "bench": bench, "docs": docs}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in TASKS:

@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+from typer.testing import CliRunner, Result
+
+from paperidx.cli import app
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "hf-daily-papers-sample.txt"
 SHARED_DATA = REPO.parent / "shared" / "data"
+
+# `python3 dev.py fast` runs the quick profile; CI and `dev.py test` the full one.
+settings.register_profile("dev", max_examples=15, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+_RUNNER = CliRunner()
+
+
+def invoke(*args: str, input: str | bytes | None = None) -> Result:
+    """`paperidx ARGS` in this process, on the library `PAPERIDX_HOME` (or `--home`) names.
+
+    Exceptions are not caught: a bug shows as a failing test with its traceback, never as an
+    exit code a test might accept.
+    """
+    return _RUNNER.invoke(app, list(args), input=input, catch_exceptions=False)
 
 
 @pytest.fixture(autouse=True)
@@ -25,3 +46,9 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture
+def cli() -> Callable[..., Result]:
+    """The CLI runner, as a fixture: `cli("search", "lora").stdout`."""
+    return invoke

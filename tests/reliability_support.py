@@ -144,11 +144,9 @@ def search_everything_args() -> list[str]:
 
 def cli(*args: str) -> Any:
     """`paperidx ARGS` in this process (fast), on the library `PAPERIDX_HOME` names."""
-    from typer.testing import CliRunner
+    from .conftest import invoke
 
-    from paperidx.cli import app
-
-    return CliRunner().invoke(app, list(args))
+    return invoke(*args)
 
 
 def ingest_in_process(path: Path) -> None:

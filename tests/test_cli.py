@@ -6,25 +6,20 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from paperidx import cli
 from paperidx.cli import app
 from paperidx.errors import ExitCode
 
-from .conftest import SAMPLE
+from .conftest import SAMPLE, invoke
 
-runner = CliRunner()
-
-
-def run(*args: str, input: str | bytes | None = None) -> object:
-    return runner.invoke(app, list(args), input=input, catch_exceptions=False)
+run = invoke
 
 
 @pytest.fixture
 def sample_library() -> None:
     result = run("ingest", str(SAMPLE), "--year", "2024")
-    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    assert result.exit_code == 0, result.output
 
 
 def tsv_rows(text: str) -> list[list[str]]:

@@ -9,14 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from paperidx.cli import app
 from paperidx.errors import ExitCode
 
-from .conftest import SAMPLE
-
-runner = CliRunner()
+from .conftest import SAMPLE, invoke
 
 SAGS = "06fc707aba"  # "SAGS: Structure-Aware 3D Gaussian Splatting" in the sample
 DEBLUR = "baca5c36d4"  # "Deblurring 3D Gaussian Splatting"
@@ -24,7 +20,7 @@ SLORA = "df40787f33"  # "S-LoRA: Serving Thousands of Concurrent LoRA Adapters"
 
 
 def run(*args: str, input: str | None = None) -> Any:
-    result = runner.invoke(app, list(args), input=input, catch_exceptions=False)
+    result = invoke(*args, input=input)
     assert "Traceback" not in result.output
     return result
 

@@ -8,7 +8,7 @@ import io
 import json
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -288,7 +288,7 @@ def test_atomic_file_reports_unwritable_targets_as_output_errors(
 # --- reading an export back (paperidx.parsing.jsonl) ----------------------------------------
 
 
-def _read(record: dict[str, object], **options: object) -> RawRecord:
+def _read(record: Mapping[str, object], **options: object) -> RawRecord:
     event = record_from_mapping(record, 1, ParseOptions(**options))  # type: ignore[arg-type]
     assert isinstance(event, RawRecord)
     return event

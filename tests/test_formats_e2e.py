@@ -24,7 +24,7 @@ from typer.testing import CliRunner, Result
 from paperidx.cli import app
 from paperidx.errors import ExitCode
 
-from .conftest import SHARED_DATA
+from .conftest import SHARED_DATA, invoke
 
 LISTING = SHARED_DATA / "arxiv_cs_daily" / "data" / "2025-03-18.jsonl"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -35,8 +35,7 @@ MATRYOSHKA = "2405.17430"
 runner = CliRunner()
 
 
-def run(*args: str, input: str | None = None) -> Result:
-    return runner.invoke(app, list(args), input=input, catch_exceptions=False)
+run = invoke
 
 
 def ingest(*paths: Path | str, home: Path | None = None) -> Result:

@@ -270,7 +270,7 @@ _words = st.text(
 ).filter(lambda word: any(ch.isalpha() for ch in word))
 _titles = st.lists(_words, min_size=1, max_size=8).map(" ".join)
 _names = st.lists(
-    st.text(alphabet=st.characters(categories=("L",)), min_size=1, max_size=10),
+    st.text(alphabet=st.characters(categories=["L"]), min_size=1, max_size=10),
     min_size=2,
     max_size=3,
 ).map(" ".join)

@@ -187,7 +187,7 @@ _text = (
     .map(lambda value: " ".join(value.split()))
     .filter(lambda value: any(c.isalnum() for c in value))
 )
-_word = st.text(alphabet=st.characters(categories=("L",)), min_size=1, max_size=10)
+_word = st.text(alphabet=st.characters(categories=["L"]), min_size=1, max_size=10)
 
 
 @settings(max_examples=80, deadline=None)

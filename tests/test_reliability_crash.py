@@ -156,8 +156,8 @@ def test_sigkill_at_random_moments_of_ingests_loses_nothing(
 
         assert_next_command_sees(expected, library_home)
 
-        for path in files:
-            ingest_in_process(Path(path))
+        for name in files:
+            ingest_in_process(Path(name))
         expected |= new
         assert_store_and_index_agree(library_home, expected)
 

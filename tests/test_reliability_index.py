@@ -485,7 +485,7 @@ def test_a_full_disk_while_storing_is_one_line_and_loses_nothing(
     original = StoreWriter.add
     calls = 0
 
-    def add_until_the_disk_is_full(self: StoreWriter, paper: object) -> bool:
+    def add_until_the_disk_is_full(self: StoreWriter, paper: object) -> tuple[bool, str]:
         nonlocal calls
         calls += 1
         if calls > 3:

@@ -133,9 +133,7 @@ def test_a_mark_during_an_ingest_waits_or_succeeds_and_is_never_lost(
         text=True,
     )
     time.sleep(1.0)  # inside the ingest's transaction for the big file, most likely
-    marks = [
-        run_paperidx(library_home, "mark", paper, "star", timeout=300) for paper in papers[:3]
-    ]
+    marks = [run_paperidx(library_home, "mark", paper, "star", timeout=300) for paper in papers[:3]]
     tagged = run_paperidx(library_home, "tag", papers[0], "+during", timeout=300)
     assert ingest.wait(timeout=600) == 0
     for done in [*marks, tagged]:
@@ -166,4 +164,3 @@ def test_two_processes_marking_at_once_lose_no_update(
     assert [run.wait(timeout=300) for run in runs] == [0, 0]
     assert starred(library_home) == set(papers)
     assert {(p, "seen") for p in papers} == tags(library_home)
-

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from paperidx.models import Paper, paper_id
 from paperidx.results import StoredPaper
@@ -10,7 +11,7 @@ from paperidx.state import PaperState
 
 
 def test_stored_paper_to_dict_is_the_models_json_dump() -> None:
-    fields = {
+    fields: dict[str, Any] = {
         "id": paper_id("A Title"),
         "title": "A Title",
         "abstract": "An abstract.",
@@ -33,5 +34,5 @@ def test_the_users_state_is_added_only_when_there_is_some() -> None:
     assert starred.to_dict()["user"] == {"read": False, "starred": True, "tags": ["x"], "note": ""}
 
 
-def _fields(paper: StoredPaper) -> dict[str, object]:
+def _fields(paper: StoredPaper) -> dict[str, Any]:
     return {name: getattr(paper, name) for name in StoredPaper.__slots__ if name != "state"}

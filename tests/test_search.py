@@ -10,25 +10,19 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from paperidx.cli import app
 from paperidx.errors import ExitCode
 from paperidx.query import plan_query, syntax_problem
 
-from .conftest import SAMPLE
+from .conftest import SAMPLE, invoke
 
-runner = CliRunner()
-
-
-def run(*args: str) -> Any:
-    return runner.invoke(app, list(args), catch_exceptions=False)
+run = invoke
 
 
 @pytest.fixture(scope="module")
 def library(tmp_path_factory: pytest.TempPathFactory) -> str:
     home = str(tmp_path_factory.mktemp("search-library"))
-    result = runner.invoke(app, ["--home", home, "ingest", str(SAMPLE), "--year", "2024"])
+    result = invoke("--home", home, "ingest", str(SAMPLE), "--year", "2024")
     assert result.exit_code == 0
     return home
 
@@ -183,7 +177,7 @@ def test_similar_papers(library: str) -> None:
     ],
 )
 def test_malformed_queries_never_fail(library: str, query: str) -> None:
-    result = runner.invoke(app, ["--home", library, "search", "--", query])
+    result = invoke("--home", library, "search", "--", query)
     assert result.exit_code == 0, (query, result.stderr)
     assert "Traceback" not in result.output + result.stderr
 
@@ -193,7 +187,7 @@ def test_malformed_queries_never_fail(library: str, query: str) -> None:
 )
 @given(st.text(max_size=40))
 def test_any_query_string_is_safe(library: str, query: str) -> None:
-    result = runner.invoke(app, ["--home", library, "search", "--format", "json", "--", query])
+    result = invoke("--home", library, "search", "--format", "json", "--", query)
     assert result.exit_code == 0, (query, result.stderr, result.exception)
     json.loads(result.stdout)
 

@@ -107,7 +107,7 @@ def test_a_new_library_has_the_same_tables_columns_and_indexes_as_a_migrated_one
     fresh = Store.open(tmp_path / "fresh" / "papers.sqlite3")
     fresh.close()
 
-    def columns(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    def columns(path: Path) -> dict[str, object]:
         db = sqlite3.connect(path)
         try:
             tables = [
@@ -117,7 +117,7 @@ def test_a_new_library_has_the_same_tables_columns_and_indexes_as_a_migrated_one
                 r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
             }
             found = {t: [r[1:6] for r in db.execute(f"PRAGMA table_info({t})")] for t in tables}
-            return found | {"indexes": sorted(indexes)}  # type: ignore[dict-item]
+            return {**found, "indexes": sorted(indexes)}
         finally:
             db.close()
 

@@ -598,20 +598,20 @@ class Library:
         watches = store.read_state(state.watches)
         if not watches:
             return {}
+        from paperidx.index import PaperSet
+
         index = self._index()
-        everything = max(index.doc_count(), 1)
+        # Only the new papers are looked at: a watch's matches among the whole library
+        # (thousands at 20k papers) cost a stored-field read each.
+        new = PaperSet(new_ids, allow=True)
         counts: dict[str, int] = {}
         matched: dict[str, list[str]] = {}
         for watch in watches:
             plan = plan_query(watch_query(watch.query, watch.exclude))
             found = index.search(
-                plan,
-                limit=everything,
-                sort_by_date=True,  # every match, not the best few
-                expansions=store.alternatives,
-                strict=True,
+                plan, limit=len(new_ids), expansions=store.alternatives, only=new, strict=True
             )
-            matched[watch.name] = [h.paper_id for h in found.hits if h.paper_id in new_ids]
+            matched[watch.name] = [h.paper_id for h in found.hits]
         with store.user_transaction(self.on_message) as db:
             for name, ids in matched.items():
                 counts[name] = state.record_hits(db, name, ids)
@@ -780,14 +780,14 @@ def _with_carried_provenance(paper: Paper, record: RawRecord) -> Paper:
     each export-and-import round trip. A carried id is kept only when the title derives it
     (see `StoreWriter.add`), so an input cannot choose ids that collide with others.
     """
-    from paperidx.models import paper_id
+    from paperidx.models import twin_id
 
     update: dict[str, object] = {}
     if record.carried_dates:
         update["dates"] = sorted({*paper.dates, *record.carried_dates})
     if record.carried_sources:
         update["sources"] = list(dict.fromkeys(record.carried_sources))
-    if paper.arxiv_id and record.carried_id == paper_id(f"{paper.title}\x00{paper.arxiv_id}"):
+    if paper.arxiv_id and record.carried_id == twin_id(paper.title, paper.arxiv_id):
         update["id"] = record.carried_id
     return paper.model_copy(update=update) if update else paper
 

@@ -37,6 +37,15 @@ def paper_id(title: str) -> str:
     return hashlib.blake2b(title_key(title).encode(), digest_size=8).hexdigest()[:ID_LENGTH]
 
 
+def twin_id(title: str, arxiv_id: str) -> str:
+    """The id of a paper whose title another arXiv paper already holds.
+
+    Two different arXiv papers can share a title ("Attention Is All You Need" has been
+    reused); the second keeps its own record under an id derived from both.
+    """
+    return paper_id(f"{title}\x00{arxiv_id}")
+
+
 NonEmptyName = Annotated[str, Field(min_length=1, max_length=300)]
 
 

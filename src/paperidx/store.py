@@ -613,7 +613,7 @@ class StoreWriter:
         Returns whether it is new, and the id it is stored under (the existing copy's id
         when it merged: ids never change).
         """
-        from paperidx.models import merge, paper_id
+        from paperidx.models import merge, twin_id
 
         existing = self._find(paper)
         if existing is None:
@@ -625,7 +625,7 @@ class StoreWriter:
             ):
                 # Two different arXiv papers with the same title: keep both, apart.
                 paper = paper.model_copy(
-                    update={"id": paper_id(f"{paper.title}\x00{paper.arxiv_id}")}
+                    update={"id": twin_id(paper.title, paper.arxiv_id)}
                 )
                 existing = self._load(paper.id)
             else:

@@ -1,0 +1,70 @@
+"""Start-up budgets, checked where they are decided: which heavy modules a command imports.
+
+`show`, `list` and `stats` import no whoosh, pydantic or rich (piped output needs none of
+them); `search` imports no pydantic (records come back from SQLite already validated);
+none of them loads an input parser or a dependency only ingest needs (defusedxml). Each command runs in a fresh
+process, as a user runs it.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import SAMPLE, invoke
+
+_PROBE = """
+import json, sys
+from paperidx.cli import main
+sys.argv = ["paperidx", *sys.argv[1:]]
+try:
+    main()
+except SystemExit:
+    pass
+heavy = ("whoosh", "pydantic", "rich", "defusedxml", "paperidx.parsing.")
+light = ("paperidx.parsing.base",)  # the record types every command shares
+print(json.dumps(sorted({m.split(".")[0] if not m.startswith("paperidx") else m
+                         for m in sys.modules if m.startswith(heavy) and m not in light})),
+      file=sys.stderr)
+"""
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("startup")
+    assert invoke("--home", str(folder), "ingest", str(SAMPLE), "--year", "2024").exit_code == 0
+    assert invoke("--home", str(folder), "mark", "06fc707aba", "star").exit_code == 0
+    return folder
+
+
+def loaded(home: Path, *args: str) -> set[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, "--home", str(home), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(done.stderr.strip().splitlines()[-1]))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("show", "06fc707aba"), ("show", "06fc707aba", "-f", "json"), ("list",), ("stats",)],
+)
+def test_reading_commands_import_no_whoosh_pydantic_or_rich(
+    home: Path, args: tuple[str, ...]
+) -> None:
+    assert loaded(home, *args) == set()
+
+
+def test_search_imports_no_pydantic_and_no_parser(home: Path) -> None:
+    modules = loaded(home, "search", "gaussian splatting")
+    assert "whoosh" in modules  # it does search
+    assert not {"pydantic", "rich", "defusedxml"} & modules
+    assert not {m for m in modules if m.startswith("paperidx.parsing.")}
