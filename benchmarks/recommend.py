@@ -121,7 +121,7 @@ def main() -> None:
                     return sum(topic_of.get(pid) == category for pid in ids[:TOP]) / TOP
 
                 for label, (neighbours, dislike) in VARIANTS.items():
-                    from paperidx import ranking
+                    from paperidx.search import ranking
 
                     ranking.RECOMMEND_NEIGHBOURS = neighbours
                     began = time.perf_counter()

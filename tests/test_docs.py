@@ -16,3 +16,21 @@ def test_every_registered_format_declares_itself_under_its_registry_name() -> No
     assert [f.name for f in declared] == list(FORMAT_NAMES)
     for found in declared:
         assert found.summary and found.example and "|" not in found.summary
+
+
+def test_every_commands_help_example_is_in_the_readme() -> None:
+    """`--help` and the README show the same examples (the docstring is the source)."""
+    import re
+
+    from paperidx.cli import app, watch_app
+
+    readme = README.read_text(encoding="utf-8")
+    examples = [
+        example.strip()
+        for group in (app, watch_app)
+        for command in group.registered_commands
+        for example in re.findall(r"Example: (.+)", command.callback.__doc__ or "")
+    ]
+    assert len(examples) >= 15
+    missing = [example for example in examples if example not in readme]
+    assert not missing, f"README lacks: {missing}"

@@ -14,10 +14,10 @@ import pytest
 from whoosh import index as whoosh_index
 
 from paperidx.errors import ExitCode
-from paperidx.index import INDEX_NAME, STATE_FILE, SearchIndex
 from paperidx.library import Library
 from paperidx.locking import writer_lock
 from paperidx.paths import LibraryPaths
+from paperidx.search.index import INDEX_NAME, STATE_FILE, SearchIndex
 
 from .reliability_support import cli, generated_papers, ingest_in_process, write_jsonl
 

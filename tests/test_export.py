@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from paperidx.errors import OutputError
 from paperidx.exporters import EXPORT_FORMATS, atomic_file, bibtex, exporter_for, markdown
+from paperidx.exporters.records import csv_cell
 from paperidx.parsing.base import ParseOptions, RawRecord
 from paperidx.parsing.jsonl import record_from_mapping
 from paperidx.results import StoredPaper
@@ -88,7 +89,7 @@ def test_unknown_format_is_refused() -> None:
 def test_json_array_holds_the_same_records_as_json_lines() -> None:
     papers = [paper("One", pid="1" * 10), paper("Two", pid="2" * 10, arxiv_id=None, dates=())]
     lines = [json.loads(line) for line in text("jsonl", papers).splitlines()]
-    assert json.loads(text("json", papers)) == lines == [p.to_dict() for p in papers]
+    assert json.loads(text("json", papers)) == lines == [p.listing() for p in papers]
 
 
 def test_json_keeps_text_exact_but_escapes_c1_and_bidi_controls() -> None:
@@ -317,3 +318,28 @@ def test_an_export_carries_its_dates_sources_and_paperidx_id() -> None:
     # A listing's `id` is its arXiv id, never a paperidx id.
     listing = _read({"id": "2503.11731", "title": "T", "summary": "A."})
     assert (listing.arxiv_id, listing.carried_id) == ("2503.11731", None)
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_defused() -> None:
+    hostile = paper('=HYPERLINK("http://evil.example","click")', pid="3" * 10)
+    rows = list(csv.DictReader(io.StringIO(text("csv", [hostile]))))
+    assert rows[0]["title"] == '\'=HYPERLINK("http://evil.example","click")'
+    for lead in ("+1+1", "-2+3", "@SUM(A1)", "\tx"):
+        assert csv_cell(lead) == "'" + lead
+    assert csv_cell("plain title") == "plain title"
+
+
+@pytest.mark.parametrize("command", [("list",), ("search", "lora"), ("show", "LORA_ID")])
+def test_every_paper_command_speaks_bibtex_and_markdown(
+    command: tuple[str, ...], tmp_path: Path
+) -> None:
+    from .conftest import SAMPLE, invoke
+
+    assert invoke("ingest", str(SAMPLE), "--year", "2024").exit_code == 0
+    args = [a.replace("LORA_ID", "df40787f33") for a in command]
+    bib = invoke(*args, "--format", "bibtex").stdout
+    assert bib.startswith("@misc{") and bib.count("@misc{") >= 1
+    markdown = invoke(*args, "--format", "markdown").stdout
+    assert markdown.startswith("## ")
+    refused = invoke("stats", "--format", "bibtex")
+    assert refused.exit_code == 2 and "holds papers" in refused.stderr

@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paperidx.ranking import _edit_distance, _term_positions, analyse, snippet
+from paperidx.search.analysis import analyse, snippet, term_positions
+from paperidx.search.spelling import edit_distance
 
 from .conftest import SAMPLE
 
@@ -25,7 +26,7 @@ def positions_by_analyzer(text: str, wanted: set[str]) -> tuple[dict[str, list[i
 @settings(max_examples=300, deadline=None)
 @given(st.sampled_from(ABSTRACTS), st.sets(st.sampled_from(WORDS), min_size=1, max_size=6))
 def test_fast_positions_equal_the_analyzer_positions(text: str, wanted: set[str]) -> None:
-    assert _term_positions(text, wanted) == positions_by_analyzer(text, wanted)
+    assert term_positions(text, wanted) == positions_by_analyzer(text, wanted)
 
 
 def test_hyphenated_words_index_as_parts_and_joined() -> None:
@@ -41,9 +42,9 @@ def test_hyphenated_words_index_as_parts_and_joined() -> None:
 
 
 def test_edit_distance_counts_a_swap_as_one() -> None:
-    assert _edit_distance("protien", "protein") == 1
-    assert _edit_distance("gausian", "gaussian") == 1
-    assert _edit_distance("abc", "abc") == 0
+    assert edit_distance("protien", "protein") == 1
+    assert edit_distance("gausian", "gaussian") == 1
+    assert edit_distance("abc", "abc") == 0
 
 
 def test_snippet_centres_on_matches_and_marks_them() -> None:

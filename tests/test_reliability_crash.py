@@ -71,7 +71,7 @@ CRASH_POINTS = {
     # Parsing and store writes are done, the transaction is not committed.
     "before store commit": ("paperidx.store:StoreWriter.finish", 1),
     # The store committed; the index has not started catching up.
-    "after store commit": ("paperidx.index:SearchIndex.apply", 1),
+    "after store commit": ("paperidx.search.index:SearchIndex.apply", 1),
     # Half-way through adding documents to a new Whoosh segment.
     "inside index writing": ("whoosh.writing:SegmentWriter.add_document", 60),
     # While Whoosh merges the small segments of earlier ingests into the new one.
@@ -79,7 +79,7 @@ CRASH_POINTS = {
     # The segment files are written; Whoosh's table of contents is not.
     "inside index commit": ("whoosh.index:TOC.write", 1),
     # Whoosh committed; the state file still names the previous store revision.
-    "before index state is recorded": ("paperidx.index:SearchIndex._write_state", 1),
+    "before index state is recorded": ("paperidx.search.index:SearchIndex._write_state", 1),
 }
 
 

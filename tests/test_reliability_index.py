@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from paperidx.errors import ExitCode
-from paperidx.index import STATE_FILE, SearchIndex
+from paperidx.search.index import STATE_FILE, SearchIndex
 
 from .reliability_support import (
     assert_store_and_index_agree,

@@ -4,6 +4,7 @@ acronyms, snippets, similar papers, --explain, and queries that must never fail.
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -12,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from paperidx.errors import ExitCode
-from paperidx.query import plan_query, syntax_problem
+from paperidx.search.plan import plan_query, syntax_problem
 
 from .conftest import SAMPLE, invoke
 
@@ -50,6 +51,41 @@ JUDGED = {
     "serving many adapters concurrently": ["S-LoRA"],
     "federated learning": ["Federated Learning"],
     "pruning": ["Prun"],
+    # Natural-language questions and acronyms (issue 11), checked against the sample's
+    # abstracts by hand; these already rank well today.
+    "turning a single photo into a 3D model": ["Single Image-to-3D"],
+    "learning to simulate physics faster than traditional solvers": [
+        "Neural Operator",
+        "Neural Operator|Simulator",
+    ],
+    "making nerf rendering faster": ["NeRF|Radiance", "NeRF|Radiance"],
+    "running large language models on phones": ["eDKM"],
+    "serving many fine-tuned models at once": ["S-LoRA"],
+    "generating 3d objects from a text prompt": ["Text-to-3D", "3D"],
+    "predicting extreme weather with neural networks": ["Atlantic blocking"],
+    "fixing blurry 3d scenes": ["Deblurring"],
+    # S3IM's title says "Neural Fields"; its abstract is about NeRF ("Neural Radiance Field").
+    "nerfs": ["NeRF|Radiance|Neural Fields"] * 5,
+    "gans": ["GAN|Adversarial|GIFD"] * 5,
+    "3dgs": ["Gaussian"] * 4,
+    "gnn": ["Graph"] * 3,
+    "pde": ["PDE"],
+    "llm": ["LLM|Language Model"] * 2,
+}
+
+# Judged the same way; the library never spells these acronyms out, or a plural acronym does
+# not match its singular: they need the field's knowledge (the shipped lexicon, issue 11).
+JUDGED_ISSUE_11 = {
+    # MoS, FLoRA and S-LoRA are all parameter-efficient LoRA papers; only S-LoRA says "PEFT".
+    "peft": ["LoRA|Low-Rank Adaptation"] * 3,
+    # EpiGRAF and LFS-GAN only write "GAN(s)", never "generative adversarial network".
+    "generative adversarial network": ["GAN|Adversarial|GIFD"] * 5,
+    # Reduced-Order Neural Operators writes "graph neural networks" but never "GNN".
+    "gnns": ["Graph"] * 3,
+    # Flash-LLM writes "LLM"; only eDKM writes "LLMs".
+    "llms": ["LLM|Language Model"] * 2,
+    # DreamCraft3D and DreamPolish use score distillation (sampling) but never write "SDS".
+    "sds": ["Dream", "Dream"],
 }
 
 
@@ -61,6 +97,67 @@ def test_judged_queries_rank_relevant_titles_first(
     for position, needles in enumerate(expected):
         title = top[position].lower()
         assert any(n.lower() in title for n in needles.split("|")), (query, position, top)
+
+
+@pytest.mark.parametrize(("query", "expected"), JUDGED_ISSUE_11.items())
+def test_judged_acronym_queries_need_field_knowledge(
+    library: str, query: str, expected: list[str]
+) -> None:
+    top = titles(library, query, limit=len(expected))
+    assert len(top) == len(expected), (query, top)
+    for position, needles in enumerate(expected):
+        title = top[position].lower()
+        assert any(n.lower() in title for n in needles.split("|")), (query, position, top)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "turning a single photo into a 3D model",  # searched as "tuning ..."
+        "learning to simulate physics faster than traditional solvers",  # as "... solves"
+    ],
+)
+def test_natural_language_queries_keep_their_words(library: str, query: str) -> None:
+    _, stderr = search(library, query)
+    assert "showing results for" not in stderr, stderr
+
+
+def test_the_issue_queries_keep_turning_and_solvers_and_explain_why(library: str) -> None:
+    for query, word in [
+        ("turning a single photo into a 3D model", "turning"),
+        ("learning to simulate physics faster than traditional solvers", "solvers"),
+    ]:
+        result = run("--home", library, "search", query, "--explain", "--format", "json")
+        assert "showing results for" not in result.stderr
+        assert f"kept as typed: {word} (lexicon)" in result.stderr, result.stderr
+        assert word in result.stderr.split("parsed:")[0]  # the query as typed, not "tuning"
+
+
+def _ndcg_at_10(found: list[str], grades: dict[str, int]) -> float:
+    def dcg(gains: list[int]) -> float:
+        return sum(gain / math.log2(rank + 2) for rank, gain in enumerate(gains))
+
+    gains = [max((g for needle, g in grades.items() if needle in t), default=0) for t in found]
+    return dcg(gains[:10]) / dcg(sorted(grades.values(), reverse=True)[:10])
+
+
+def test_peft_finds_the_parameter_efficient_lora_papers(library: str) -> None:
+    # Graded by reading the sample's abstracts: three parameter-efficient LoRA papers (only
+    # S-LoRA writes "PEFT"), and FedIns, which fine-tunes with a parameter-efficient method.
+    grades = {"S-LoRA:": 2, "MoS:": 2, "FLoRA:": 2, "Towards Instance-adaptive Inference": 1}
+    assert _ndcg_at_10(titles(library, "PEFT"), grades) > 0.8  # 0.43 without the lexicon
+    explain = run("--home", library, "search", "PEFT", "--explain").stderr
+    assert "peft → parameter efficient fine tuning (lexicon)" in explain
+
+
+def test_explain_says_where_expansions_and_corrections_come_from(library: str) -> None:
+    explain = run("--home", library, "search", "LoRA", "--explain").stderr
+    assert "lora → low rank adaptation (library)" in explain.lower()
+    explain = run("--home", library, "search", "gausian", "--explain").stderr
+    assert "corrections: gausian → gaussian (library)" in explain
+    # A plural acronym is looked up as its singular; the library's own long forms win.
+    explain = run("--home", library, "search", "MoEs", "--explain").stderr
+    assert "moes → mixture of experts (library)" in explain.lower()
 
 
 def test_partial_matches_still_appear_after_full_matches(library: str) -> None:
@@ -201,3 +298,33 @@ def test_plan_query_extracts_dates_and_detects_syntax() -> None:
     assert syntax_problem('title:"a b" AND c') is None
     fallback = plan_query("title:(gaussian")
     assert fallback.plain and fallback.text == "gaussian" and fallback.notices
+
+
+@pytest.mark.parametrize(
+    "query",
+    ['"gaussian splatting" OR 3dgs', "gaussian AND splatting", "lora", "nerf NOT gaussian"],
+)
+def test_narrowing_to_a_few_papers_matches_what_the_whole_search_finds_there(
+    library: str, query: str
+) -> None:
+    """Watches and `is:` filters narrow matching to a few documents (DocumentsQuery): the
+    same papers, with the same scores, as the whole search restricted afterwards."""
+    from pathlib import Path
+
+    from paperidx.library import Library
+    from paperidx.search import ranking
+    from paperidx.search.plan import plan_query
+    from paperidx.search.ranking import PaperSet
+
+    with Library.open(Path(library)) as opened:
+        index = opened._index()
+        every = [p.id for p in opened.list_papers()]
+        plan = plan_query(query)
+        whole = ranking.run(index, plan, limit=100, strict=True, expansions=None)
+        some = {h.paper_id for h in whole.hits[::2]} | set(every[::5])
+        narrowed = ranking.run(
+            index, plan, limit=100, strict=True, expansions=None, only=PaperSet(some, allow=True)
+        )
+    expected = [(h.paper_id, round(h.score, 6)) for h in whole.hits if h.paper_id in some]
+    assert [(h.paper_id, round(h.score, 6)) for h in narrowed.hits] == expected
+    assert expected  # the query finds some of them

@@ -2,8 +2,8 @@
 
 `show`, `list` and `stats` import no whoosh, pydantic or rich (piped output needs none of
 them); `search` imports no pydantic (records come back from SQLite already validated);
-none of them loads an input parser or a dependency only ingest needs (defusedxml). Each command runs in a fresh
-process, as a user runs it.
+none of them loads an input parser or a dependency only ingest needs (defusedxml). Each
+command runs in a fresh process, as a user runs it.
 """
 
 from __future__ import annotations

@@ -122,16 +122,18 @@ def stderr_is_terminal() -> bool:
     return sys.stderr.isatty()
 
 
-def _output_format(requested: str | None) -> OutputFormat:
-    from paperidx.render import OUTPUT_FORMATS
-
+def _output_format(requested: OutputChoice | None, *, papers: bool = True) -> OutputFormat:
+    """The format to print in: as asked, else a table on a terminal and TSV when piped.
+    `papers=False` for output that is not papers (stats, doctor, watches): no BibTeX."""
     if requested is None:
         return "table" if stdout_is_terminal() else "tsv"
-    if requested not in OUTPUT_FORMATS:
+    fmt: OutputFormat = requested.value  # the same names as render.OUTPUT_FORMATS
+    if not papers and fmt in ("bibtex", "markdown"):
         raise typer.BadParameter(
-            f"{requested!r} is not one of {', '.join(OUTPUT_FORMATS)}", param_hint="--format"
+            f"{fmt} holds papers; this command prints table, tsv, json, jsonl or csv",
+            param_hint="--format",
         )
-    return requested
+    return fmt
 
 
 def _parse_day(value: str | None, *, end: bool = False, option: str) -> dt.date | None:
@@ -171,12 +173,37 @@ MarkAction = enum.Enum(  # type: ignore[misc]
     "MarkAction", {name: name for name in ("read", "unread", "star", "unstar")}, type=str
 )
 
+
+# `--format` choices, one vocabulary for every command (`paperidx.render.OUTPUT_FORMATS`).
+class OutputChoice(enum.StrEnum):
+    table = "table"
+    tsv = "tsv"
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+    bibtex = "bibtex"
+    markdown = "markdown"
+
+
+class SortChoice(enum.StrEnum):
+    relevance = "relevance"
+    date = "date"
+
+
+class ExportChoice(enum.StrEnum):
+    jsonl = "jsonl"
+    json = "json"
+    csv = "csv"
+    bibtex = "bibtex"
+    markdown = "markdown"
+
+
 FormatOption = Annotated[
-    str | None,
+    OutputChoice | None,
     typer.Option(
         "--format",
         "-f",
-        help="table, tsv, json, jsonl or csv. Default: table on a terminal, tsv when piped.",
+        help="Default: a table on a terminal, tab-separated lines when piped.",
         show_default=False,
     ),
 ]
@@ -395,8 +422,8 @@ def search(
     since: SinceOption = None,
     until: UntilOption = None,
     sort: Annotated[
-        str, typer.Option(help="relevance (best match first) or date (newest first).")
-    ] = "relevance",
+        SortChoice, typer.Option(help="relevance (best match first) or date (newest first).")
+    ] = SortChoice.relevance,
     explain: Annotated[
         bool,
         typer.Option(
@@ -410,13 +437,11 @@ def search(
     Query language: "exact phrase", AND, OR, NOT or -word, title: abstract: author: id:,
     prefix*, word~ (fuzzy), date:2024-05 or date:>=2024-05-01.
 
-    Example: paperidx search "gaussian splatting" --limit 5
+    Example: paperidx search "gaussian splatting" -n 5
     """
     from paperidx.render import write_hits
 
     fmt = _output_format(output)
-    if sort not in ("relevance", "date"):
-        raise typer.BadParameter(f"{sort!r} is not relevance or date", param_hint="--sort")
     text = " ".join(query)
     with _library() as library:
         result = library.search(
@@ -424,7 +449,7 @@ def search(
             limit=limit,
             since=_parse_day(since, option="--since"),
             until=_parse_day(until, end=True, option="--until"),
-            sort_by_date=sort == "date",
+            sort_by_date=sort.value == "date",
         )
     if explain:
         _explain(result.explanation)
@@ -455,7 +480,7 @@ def similar(
 ) -> None:
     """Papers most like this one (by title and abstract), offline.
 
-    Example: paperidx similar 3f2a --limit 5
+    Example: paperidx similar 3f2a -n 5
     """
     from paperidx.render import write_hits
 
@@ -526,21 +551,14 @@ def list_papers(
 def stats(output: FormatOption = None) -> None:
     """How many papers and digests the library holds, and where it lives.
 
-    Example: paperidx stats --format json
+    Example: paperidx stats -f json
     """
     from paperidx.render import write_stats
 
-    fmt = _output_format(output)
+    fmt = _output_format(output, papers=False)
     with _library() as library:
         result = library.stats()
     write_stats(result, fmt, sys.stdout)
-
-
-def _complete_export_format(incomplete: str) -> list[str]:
-    """Shell completion for `export --format`."""
-    from paperidx.exporters import EXPORT_FORMATS
-
-    return [name for name in EXPORT_FORMATS if name.startswith(incomplete)]
 
 
 @app.command()
@@ -554,14 +572,13 @@ def export(
         ),
     ] = None,
     export_format: Annotated[
-        str,
+        ExportChoice,
         typer.Option(
             "--format",
             "-f",
-            help="jsonl (lossless: ingest reads it back), json, csv, bibtex or markdown.",
-            autocompletion=_complete_export_format,
+            help="jsonl is lossless: ingest reads it back, marks, tags, notes and watches too.",
         ),
-    ] = "jsonl",
+    ] = ExportChoice.jsonl,
     since: SinceOption = None,
     until: UntilOption = None,
     limit: Annotated[
@@ -582,14 +599,11 @@ def export(
 ) -> None:
     """Write papers out: the whole library (newest first) or a search's results (best first).
 
-    Example: paperidx export "gaussian splatting" --format bibtex --output splatting.bib
+    Example: paperidx export "gaussian splatting" -f bibtex -o splatting.bib
     """
-    from paperidx.exporters import EXPORT_FORMATS, atomic_file, exporter_for
+    from paperidx.exporters import atomic_file, exporter_for
 
-    if export_format not in EXPORT_FORMATS:
-        raise typer.BadParameter(
-            f"{export_format!r} is not one of {', '.join(EXPORT_FORMATS)}", param_hint="--format"
-        )
+    fmt = export_format.value
     text = " ".join(query or []).strip()
     window = (_parse_day(since, option="--since"), _parse_day(until, end=True, option="--until"))
     counter = _Counter()
@@ -599,8 +613,8 @@ def export(
         )
         for notice in notices:
             message(notice)
-        chunks = exporter_for(export_format)(counter.through(selected))
-        if export_format == "jsonl" and not text:
+        chunks = exporter_for(fmt)(counter.through(selected))
+        if fmt == "jsonl" and not text:
             # The lossless export carries the watches too: they are the user's, like marks.
             from paperidx.exporters.jsonl import export_watches
 
@@ -661,7 +675,7 @@ def doctor(
     """
     from paperidx.render import write_findings
 
-    fmt = _output_format(output)
+    fmt = _output_format(output, papers=False)
     with _library() as library:
         findings = library.doctor(fix=fix)
     write_findings(findings, fmt, sys.stdout)
@@ -828,7 +842,7 @@ def watch_list(output: FormatOption = None) -> None:
     """The watches, with how many papers each found that you have not seen."""
     from paperidx.render import write_watches
 
-    fmt = _output_format(output)
+    fmt = _output_format(output, papers=False)
     with _library() as library:
         watches = library.watches()
     write_watches(watches, fmt, sys.stdout)

@@ -20,7 +20,22 @@ def _input_formats() -> str:
     return format_table()
 
 
-SECTIONS: dict[str, Callable[[], str]] = {"input-formats": _input_formats}
+def _ranking() -> str:
+    from paperidx.search import tuning as t
+
+    return (
+        'Porter2 stems, words with inner hyphens indexed whole and as parts ("gpt-4" → gpt,\n'
+        f"4, gpt4); BM25 (k1={t.K1}, b={t.B}, Lucene's idf) over title+abstract plus "
+        f"{t.TITLE_WEIGHT} \u00d7 BM25\non the title; the best {t.RERANK_DEPTH} re-ranked with a "
+        f"bonus (weight {t.PROXIMITY_WEIGHT}) for query-term\npairs within {t.PROXIMITY_SPAN} "
+        f"words of each other; acronym alternatives weigh {t.EXPANSION_BOOST} of a typed word;\n"
+        f"spelling corrects by at most {t.MAX_EDIT_DISTANCE} edits (two only for words of "
+        f"{t.LONG_WORD}+ letters). Every constant\nand why it has its value: "
+        "`src/paperidx/search/tuning.py`."
+    )
+
+
+SECTIONS: dict[str, Callable[[], str]] = {"input-formats": _input_formats, "ranking": _ranking}
 
 
 def _pattern(name: str) -> re.Pattern[str]:

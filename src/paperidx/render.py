@@ -12,13 +12,11 @@ rich is imported only for the table format, so piped output starts faster.
 
 from __future__ import annotations
 
-import csv
-import json
-import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
+from paperidx.exporters.records import csv_cell, json_text
 from paperidx.results import (
     Finding,
     Hit,
@@ -34,18 +32,21 @@ if TYPE_CHECKING:
 
     from paperidx.state import Watch
 
-OutputFormat = Literal["table", "tsv", "json", "jsonl", "csv"]
-OUTPUT_FORMATS: tuple[OutputFormat, ...] = ("table", "tsv", "json", "jsonl", "csv")
-
-_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+OutputFormat = Literal["table", "tsv", "json", "jsonl", "csv", "bibtex", "markdown"]
+OUTPUT_FORMATS: tuple[OutputFormat, ...] = (
+    "table",
+    "tsv",
+    "json",
+    "jsonl",
+    "csv",
+    "bibtex",
+    "markdown",
+)
+# Formats that hold papers, not any record: `stats` and `doctor` cannot be BibTeX.
+PAPER_ONLY_FORMATS = ("bibtex", "markdown")
 
 
 # -- plain building blocks ----------------------------------------------------------------
-
-
-def json_text(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False)
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def _tsv_field(value: object) -> str:
@@ -59,29 +60,18 @@ def _write_tsv(out: TextIO, rows: Iterable[Sequence[object]]) -> None:
         out.write("\t".join(_tsv_field(v) for v in row) + "\n")
 
 
-def _csv_cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return "; ".join(inert(str(v)) for v in value)
-    if isinstance(value, dict):
-        return inert(json_text(value))
-    return inert(str(value))
+def _write_records(out: TextIO, records: Iterable[dict[str, Any]], fmt: OutputFormat) -> None:
+    """json, jsonl and csv: the one writer of each (`paperidx.exporters.records`)."""
+    from paperidx.exporters.records import write_records
+
+    out.writelines(write_records(records, fmt))
 
 
-def _write_records(out: TextIO, records: list[dict[str, Any]], fmt: OutputFormat) -> None:
-    """The json, jsonl and csv formats, shared by every command that prints records."""
-    if fmt == "json":
-        out.write(json_text(records) + "\n")
-    elif fmt == "jsonl":
-        for record in records:
-            out.write(json_text(record) + "\n")
-    elif fmt == "csv":
-        columns = list(records[0]) if records else []
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(columns)
-        for record in records:
-            writer.writerow([_csv_cell(record.get(c)) for c in columns])
+def _write_papers_as(out: TextIO, papers: Iterable[StoredPaper], fmt: OutputFormat) -> None:
+    """Papers in an export format (the same writer `paperidx export` uses)."""
+    from paperidx.exporters import exporter_for
+
+    out.writelines(exporter_for(fmt)(papers))
 
 
 def _console(out: TextIO) -> Console:
@@ -115,8 +105,10 @@ def write_hits(result: SearchResult, fmt: OutputFormat, out: TextIO) -> None:
         )
     elif fmt == "table":
         _hits_table(result, out)
+    elif fmt in PAPER_ONLY_FORMATS:
+        _write_papers_as(out, (h.paper for h in result.hits), fmt)
     else:
-        _write_records(out, [h.to_dict() for h in result.hits], fmt)
+        _write_records(out, (h.to_dict() for h in result.hits), fmt)
 
 
 def _snippet_text(hit: Hit) -> Any:
@@ -154,15 +146,10 @@ def write_papers(papers: list[StoredPaper], fmt: OutputFormat, out: TextIO) -> N
         _write_tsv(out, ((p.id, _date(p), p.arxiv_id, p.title) for p in papers))
     elif fmt == "table":
         _papers_table(papers, out)
+    elif fmt in PAPER_ONLY_FORMATS:
+        _write_papers_as(out, papers, fmt)
     else:
-        _write_records(out, [_listing(p) for p in papers], fmt)
-
-
-def _listing(paper: StoredPaper) -> dict[str, Any]:
-    """A paper as listings print it: the record (as exported) and its first date."""
-    record = paper.to_dict()
-    record["date"] = _date(paper) or None
-    return record
+        _write_records(out, (p.listing() for p in papers), fmt)
 
 
 def _papers_table(papers: list[StoredPaper], out: TextIO) -> None:
@@ -187,12 +174,13 @@ def write_paper(paper: StoredPaper, fmt: OutputFormat, out: TextIO) -> None:
     if fmt == "table":
         _paper_view(paper, out)
     elif fmt == "tsv":
-        record = _listing(paper)
-        _write_tsv(out, ((key, _csv_cell(value)) for key, value in record.items()))
+        _write_tsv(out, ((key, csv_cell(value)) for key, value in paper.listing().items()))
     elif fmt == "json":
-        out.write(json_text(_listing(paper)) + "\n")
+        out.write(json_text(paper.listing()) + "\n")
+    elif fmt in PAPER_ONLY_FORMATS:
+        _write_papers_as(out, [paper], fmt)
     else:
-        _write_records(out, [_listing(paper)], fmt)
+        _write_records(out, [paper.listing()], fmt)
 
 
 def _paper_view(paper: StoredPaper, out: TextIO) -> None:
@@ -272,8 +260,10 @@ def write_new(found: dict[str, list[StoredPaper]], fmt: OutputFormat, out: TextI
             out,
             ((w, p.id, _date(p), p.arxiv_id, p.title) for w, ps in found.items() for p in ps),
         )
+    elif fmt in PAPER_ONLY_FORMATS:
+        _write_papers_as(out, (p for ps in found.values() for p in ps), fmt)
     else:
-        records = [{"watch": w} | _listing(p) for w, ps in found.items() for p in ps]
+        records = ({"watch": w} | p.listing() for w, ps in found.items() for p in ps)
         _write_records(out, records, fmt)
 
 

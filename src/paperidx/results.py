@@ -59,6 +59,10 @@ class StoredPaper:
             "published": self.published.isoformat() if self.published else None,
         } | ({"user": self.state.to_dict()} if self.state and not self.state.empty else {})
 
+    def listing(self) -> dict[str, Any]:
+        """The record every command prints and exports: `to_dict()` and the first `date`."""
+        return self.to_dict() | {"date": self.date.isoformat() if self.date else None}
+
 
 @dataclass(frozen=True, slots=True)
 class Hit:
@@ -72,17 +76,12 @@ class Hit:
     because: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        date = self.paper.date
-        return {
-            "rank": self.rank,
-            "id": self.paper.id,
-            "title": self.paper.title,
-            "score": round(self.score, 4),
-            "date": date.isoformat() if date else None,
-            "arxiv_id": self.paper.arxiv_id,
-            "authors": list(self.paper.authors),
-            "snippet": self.snippet,
-        } | ({"because": self.because} if self.because else {})
+        """Rank, score and snippet (and `because` for a recommendation), then the paper's
+        own record: a hit has every field `list` and `export` print."""
+        found = {"rank": self.rank, "score": round(self.score, 4), "snippet": self.snippet}
+        if self.because:
+            found["because"] = self.because
+        return found | self.paper.listing()
 
 
 @dataclass(slots=True)

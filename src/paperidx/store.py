@@ -624,9 +624,7 @@ class StoreWriter:
                 and taken.arxiv_id not in (None, paper.arxiv_id)
             ):
                 # Two different arXiv papers with the same title: keep both, apart.
-                paper = paper.model_copy(
-                    update={"id": twin_id(paper.title, paper.arxiv_id)}
-                )
+                paper = paper.model_copy(update={"id": twin_id(paper.title, paper.arxiv_id)})
                 existing = self._load(paper.id)
             else:
                 existing = taken

@@ -42,6 +42,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from paperidx.errors import InputError
+from paperidx.lazyre import lazy_compile
 from paperidx.parsing.base import (
     InputFormat,
     ParseEvent,
@@ -67,35 +68,35 @@ MAX_ENTRY_LINES = 400
 MAX_ENTRY_CHARS = 100_000
 
 _ID = r"(\d{4}\.\d{4,5}(?:v\d+)?|[a-z][a-z.\-]*/\d{7}(?:v\d+)?)"
-_ID_LINE = re.compile(
+_ID_LINE = lazy_compile(
     rf"^(?:arXiv:\s*{_ID}\s*(\(\*cross-listing\*\))?|Paper\s*(\(\*cross-listing\*\))?:\s*{_ID})"
     r"(?:\s.*)?$",
     re.IGNORECASE,
 )
 _SEPARATOR = "\\\\"
-_TRAILER = re.compile(r"^\\\\\s*\(")
-_URL = re.compile(r"https?://[^\s,()<>\"']+")
-_FIELD = re.compile(r"^([A-Za-z][A-Za-z-]*(?:\s*\([^)]*\))?):\s?(.*)$")
-_REPLACED = re.compile(r"^replaced with revised version\b", re.IGNORECASE)
-_RULE_PLAIN = re.compile(r"^-{30,}$")
-_RULE_CROSS = re.compile(r"^(?:%-){10,}%?$")
-_RULE_REPLACED = re.compile(r"^(?:%%--){5,}(?:%%)?$")
-_RULE_END = re.compile(r"^(?:%%%---){3,}$")
-_QUOTE = re.compile(r"^[ \t]*(?:>[ \t]?)+")
-_QUOTED_START = re.compile(r"^[ \t]*(?:>[ \t]?)+(?:\\\\|arXiv:|Paper[ :(])", re.IGNORECASE)
-_RECEIVED = re.compile(
+_TRAILER = lazy_compile(r"^\\\\\s*\(")
+_URL = lazy_compile(r"https?://[^\s,()<>\"']+")
+_FIELD = lazy_compile(r"^([A-Za-z][A-Za-z-]*(?:\s*\([^)]*\))?):\s?(.*)$")
+_REPLACED = lazy_compile(r"^replaced with revised version\b", re.IGNORECASE)
+_RULE_PLAIN = lazy_compile(r"^-{30,}$")
+_RULE_CROSS = lazy_compile(r"^(?:%-){10,}%?$")
+_RULE_REPLACED = lazy_compile(r"^(?:%%--){5,}(?:%%)?$")
+_RULE_END = lazy_compile(r"^(?:%%%---){3,}$")
+_QUOTE = lazy_compile(r"^[ \t]*(?:>[ \t]?)+")
+_QUOTED_START = lazy_compile(r"^[ \t]*(?:>[ \t]?)+(?:\\\\|arXiv:|Paper[ :(])", re.IGNORECASE)
+_RECEIVED = lazy_compile(
     r"received\s+from\s+.+?\s+to\s+(?:[A-Za-z]{3},?\s+)?(\d{1,2})\s+([A-Za-z]{3})[a-z]*\s+(\d{2,4})\b",
     re.IGNORECASE,
 )
-_DAY_MON_YY = re.compile(r"(\d{1,2})\s+([A-Za-z]{3})[a-z]*\.?\s+(\d{2}|\d{4})\b")
-_SIGNATURE = re.compile(r"Send any comments regarding submissions directly to submitter", re.I)
-_SNIFF_ENTRY = re.compile(
+_DAY_MON_YY = lazy_compile(r"(\d{1,2})\s+([A-Za-z]{3})[a-z]*\.?\s+(\d{2}|\d{4})\b")
+_SIGNATURE = lazy_compile(r"Send any comments regarding submissions directly to submitter", re.I)
+_SNIFF_ENTRY = lazy_compile(
     rf"^(?:>[ \t]?)*[ \t]*(?:arXiv:{_ID}|Paper(?:\s*\(\*cross-listing\*\))?:\s*{_ID})[^\n]*\n"
     r"(?:[^\n]*\n){0,4}?(?:>[ \t]?)*[ \t]*(?:Title:|replaced with revised version)",
     re.IGNORECASE | re.MULTILINE,
 )
-_MARKUP_START = re.compile(r"^\ufeff?\s*<(?:!doctype|html|head|body|div|p|pre|table)\b", re.I)
-_SNIFF_SEPARATOR = re.compile(r"^(?:>[ \t]?)*[ \t]*\\\\[ \t]*$", re.MULTILINE)
+_MARKUP_START = lazy_compile(r"^\ufeff?\s*<(?:!doctype|html|head|body|div|p|pre|table)\b", re.I)
+_SNIFF_SEPARATOR = lazy_compile(r"^(?:>[ \t]?)*[ \t]*\\\\[ \t]*$", re.MULTILINE)
 
 _FIELDS = {
     "date": "date",

@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 from paperidx.errors import InputError
+from paperidx.lazyre import lazy_compile
 from paperidx.parsing.base import (
     InputFormat,
     ParseEvent,
@@ -74,11 +75,11 @@ _FURNITURE_REASON = "arXiv page furniture (menus, paging, links, footer): not a 
 
 # --- shared: dates in headings, records -----------------------------------------------------
 
-_SHORT_DAY = re.compile(
+_SHORT_DAY = lazy_compile(
     r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?(\d{1,2})\s+([a-z]{3,9})\.?,?\s+(\d{4}|\d{2})\b",
     re.IGNORECASE,
 )
-_SHOWING = re.compile(r"\(\s*(?:continued,\s*)?showing\b[^)]*\)", re.IGNORECASE)
+_SHOWING = lazy_compile(r"\(\s*(?:continued,\s*)?showing\b[^)]*\)", re.IGNORECASE)
 
 
 def _day_in(text: str) -> dt.date | None:
@@ -105,16 +106,16 @@ def _day_in(text: str) -> dt.date | None:
     return make_date(year, month, int(match[1]))
 
 
-_SECTION = re.compile(
+_SECTION = lazy_compile(
     r"^(?:new submissions|cross submissions|cross-lists|replacement submissions|replacements)"
     r"\b.*(?:\(\s*(?:continued,\s*)?showing|\bfor\b)",
     re.IGNORECASE,
 )
-_DATE_HEADING = re.compile(
+_DATE_HEADING = lazy_compile(
     r"^(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,\s+\d{1,2}\s+[a-z]{3,9}\s+\d{2,4}\s*(?:\(.*\))?$",
     re.IGNORECASE,
 )
-_NEW_LISTINGS = re.compile(r"^showing new listings for\b", re.IGNORECASE)
+_NEW_LISTINGS = lazy_compile(r"^showing new listings for\b", re.IGNORECASE)
 
 
 @dataclass(slots=True)
@@ -236,10 +237,10 @@ _HIDDEN_CLASSES = frozenset(
         "mjx-chtml",
     }
 )
-_ABS_HREF = re.compile(rf"(?:^|arxiv\.org)/abs/({_ID})(?:v\d+)?/?$", re.IGNORECASE)
-_MARKER = re.compile(r"\((cross-list from [^)]*|replaced)\)", re.IGNORECASE)
-_SUBMITTED = re.compile(r"submitted on\s+(\d{1,2}\s+[a-z]{3,9}\.?\s+\d{4})", re.IGNORECASE)
-_VERSION_ONE = re.compile(r"\[v1\]\s*([^()\[\]]*?\d{4})", re.IGNORECASE)
+_ABS_HREF = lazy_compile(rf"(?:^|arxiv\.org)/abs/({_ID})(?:v\d+)?/?$", re.IGNORECASE)
+_MARKER = lazy_compile(r"\((cross-list from [^)]*|replaced)\)", re.IGNORECASE)
+_SUBMITTED = lazy_compile(r"submitted on\s+(\d{1,2}\s+[a-z]{3,9}\.?\s+\d{4})", re.IGNORECASE)
+_VERSION_ONE = lazy_compile(r"\[v1\]\s*([^()\[\]]*?\d{4})", re.IGNORECASE)
 
 
 @dataclass(slots=True)
@@ -548,11 +549,11 @@ def parse_html(lines: Iterable[str], options: ParseOptions) -> Iterator[ParseEve
     yield from parser.papers.in_order()
 
 
-_HTML_START = re.compile(r"<(?:!doctype\s+html|html|head|body|dl|div|meta)\b", re.IGNORECASE)
-_LISTING_MARKUP = re.compile(
+_HTML_START = lazy_compile(r"<(?:!doctype\s+html|html|head|body|dl|div|meta)\b", re.IGNORECASE)
+_LISTING_MARKUP = lazy_compile(
     r"<dl\s+id=['\"]articles['\"]|class=['\"]list-(?:title|identifier|authors)\b", re.IGNORECASE
 )
-_SITE_MARKS = re.compile(
+_SITE_MARKS = lazy_compile(
     r"static\.arxiv\.org|content=\"arxiv\.org\"|rel=\"canonical\"\s+href=\"https?://arxiv\.org/"
     r"|arxiv e-print repository",
     re.IGNORECASE,
@@ -572,24 +573,24 @@ def sniff_html(head: str) -> float:
 
 # --- arxiv-text ---------------------------------------------------------------------------
 
-_HEADER = re.compile(
+_HEADER = lazy_compile(
     rf"^(?:\[\s*\d+\s*\]\s*)?arXiv:\s*({_ID})(?:v\d+)?\s*"
     r"(?:\((?:cross-list from [^)]*|replaced)\)\s*)?"
     r"(?:\[\s*pdf\b[^\]]*\]?\s*)?(?:\((?:cross-list from [^)]*|replaced)\)\s*)?$",
     re.IGNORECASE,
 )
-_ITEM_NUMBER = re.compile(r"^\[\s*\d+\s*\]$")
-_MARKER_LINE = re.compile(
+_ITEM_NUMBER = lazy_compile(r"^\[\s*\d+\s*\]$")
+_MARKER_LINE = lazy_compile(
     r"^(?:\((?:cross-list from [^)]*|replaced)\)|\[\s*pdf\b[^\]]*\])"
     r"(?:\s*\[\s*pdf\b[^\]]*\])?$"
     r"|^(?:(?:pdf|ps|html|other)\s*,?\s*)+\]$",  # the end of a wrapped `[pdf, html, other]`
     re.IGNORECASE,
 )
-_LABEL = re.compile(
+_LABEL = lazy_compile(
     r"^\s*(Title|Authors?|Comments|Journal-ref|Journal reference|Subjects|MSC classes|ACM classes"
     r"|Report-no|Report number|Related DOI|DOI|Abstract|Cite as)\s*:\s*(.*)$"
 )
-_FURNITURE = re.compile(
+_FURNITURE = lazy_compile(
     r"^(?:total of \d+ entries|showing up to \d+ entries|\[\s*(?:total|showing)\b|fewer\b.*\|"
     r"|we gratefully acknowledge|skip to main content|help \| advanced search"
     r"|search arxiv|press enter to search|quick links|major funding support"
@@ -630,13 +631,13 @@ _FURNITURE_WORDS = frozenset(
         "access paper:",
     }
 )
-_ABS_MARK = re.compile(
+_ABS_MARK = lazy_compile(
     r"^\s*(?:\[submitted on \d|cite as:\s*(?:\[\d+\])?arxiv:)", re.IGNORECASE | re.MULTILINE
 )
-_DEFINITION = re.compile(r"^\s*:\s+")  # a Markdown rendering's definition-list marker
+_DEFINITION = lazy_compile(r"^\s*:\s+")  # a Markdown rendering's definition-list marker
 
 
-_LINK_REFERENCE = re.compile(r"\[\d+\](?=[^\s\[\]])")  # lynx's `[13]arXiv:...`, `[[14]pdf`
+_LINK_REFERENCE = lazy_compile(r"\[\d+\](?=[^\s\[\]])")  # lynx's `[13]arXiv:...`, `[[14]pdf`
 
 
 def _clean(line: str, references: bool) -> str:
@@ -894,11 +895,11 @@ class _TextListing:
             self.furniture_line = 0
 
 
-_CITE_AS = re.compile(rf"^cite as:\s*arxiv:\s*({_ID})", re.IGNORECASE)
-_BREADCRUMB = re.compile(
+_CITE_AS = lazy_compile(rf"^cite as:\s*arxiv:\s*({_ID})", re.IGNORECASE)
+_BREADCRUMB = lazy_compile(
     rf"(?:^|>\s*)arxiv:\s*({_ID})(?:v\d+)?(?:\s*\([a-z\-.]+\))?\s*$", re.IGNORECASE
 )
-_ABS_STOP = re.compile(
+_ABS_STOP = lazy_compile(
     r"^(?:view (?:a )?pdf|html \(experimental\)|download|comments\s*:|subjects\s*:|cite as\s*:"
     r"|journal[ -]ref(?:erence)?\s*:|related doi\s*:|msc classes|acm classes|report[ -]n)",
     re.IGNORECASE,
@@ -980,14 +981,14 @@ def parse_text(lines: Iterable[str], options: ParseOptions) -> Iterator[ParseEve
     yield Skipped(1, "no 'arXiv:NNNN.NNNNN' listing entry or abstract page found")
 
 
-_TEXT_HEADER = re.compile(
+_TEXT_HEADER = lazy_compile(
     rf"^\s*(?:\[\s*\d+\s*\]\s*)?(?:\[\d+\])?arXiv:\s*(?:{_ID})(?:v\d+)?\s*(?:\([^)]*\)\s*)?"
     r"\[(?:\[\d+\])?\s*pdf",
     re.IGNORECASE | re.MULTILINE,
 )
-_BARE_ID = re.compile(rf"^\s*arXiv:\s*(?:{_ID})(?:v\d+)?\s*$", re.IGNORECASE | re.MULTILINE)
-_TITLE_LINE = re.compile(r"^\s*Title:", re.MULTILINE)
-_EMAIL_SEPARATOR = re.compile(r"^\\\\\s*$", re.MULTILINE)
+_BARE_ID = lazy_compile(rf"^\s*arXiv:\s*(?:{_ID})(?:v\d+)?\s*$", re.IGNORECASE | re.MULTILINE)
+_TITLE_LINE = lazy_compile(r"^\s*Title:", re.MULTILINE)
+_EMAIL_SEPARATOR = lazy_compile(r"^\\\\\s*$", re.MULTILINE)
 
 
 def sniff_text(head: str) -> float:

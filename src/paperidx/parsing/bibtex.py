@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from paperidx.errors import InputError
+from paperidx.lazyre import lazy_compile
 from paperidx.parsing.base import (
     InputFormat,
     ParseEvent,
@@ -50,21 +51,21 @@ from paperidx.text import collapse_whitespace
 # double at each step, and a hostile file could otherwise ask for gigabytes.
 MAX_VALUE_CHARS = 1_000_000
 
-_ENTRY_START = re.compile(r"@[ \t]*([A-Za-z][\w-]*)[ \t\r\n]*([{(])")
+_ENTRY_START = lazy_compile(r"@[ \t]*([A-Za-z][\w-]*)[ \t\r\n]*([{(])")
 # An entry start at the beginning of a line: where reading resumes after a broken entry,
 # and where a braced value that never closes is known to have run into the next entry.
-_LINE_ENTRY_START = re.compile(r"\n[ \t]*@[ \t]*[A-Za-z][\w-]*[ \t]*[{(]")
-_BRACE_SCAN = re.compile(r"[{}]|\n[ \t]*@[ \t]*[A-Za-z][\w-]*[ \t]*[{(]")
-_QUOTE_SCAN = re.compile(r'\\"|[{}"]|\n[ \t]*@[ \t]*[A-Za-z][\w-]*[ \t]*[{(]')
-_SPACE = re.compile(r"\s*")
-_KEY = re.compile(r"[^,\s{}()]*")
-_FIELD_NAME = re.compile(r"([A-Za-z_][\w\-:.+/]*)\s*=\s*")
-_BARE_VALUE = re.compile(r"[^\s,#{}()\"=]+")
+_LINE_ENTRY_START = lazy_compile(r"\n[ \t]*@[ \t]*[A-Za-z][\w-]*[ \t]*[{(]")
+_BRACE_SCAN = lazy_compile(r"[{}]|\n[ \t]*@[ \t]*[A-Za-z][\w-]*[ \t]*[{(]")
+_QUOTE_SCAN = lazy_compile(r'\\"|[{}"]|\n[ \t]*@[ \t]*[A-Za-z][\w-]*[ \t]*[{(]')
+_SPACE = lazy_compile(r"\s*")
+_KEY = lazy_compile(r"[^,\s{}()]*")
+_FIELD_NAME = lazy_compile(r"([A-Za-z_][\w\-:.+/]*)\s*=\s*")
+_BARE_VALUE = lazy_compile(r"[^\s,#{}()\"=]+")
 # A value line that starts with `%` is a comment (biber and papis read it so); `\%` is not.
-_COMMENT_LINE = re.compile(r"\n[ \t]*%[^\n]*")
-_AND = re.compile(r"\s+and\s+", re.IGNORECASE)
-_SUFFIX = re.compile(r"^(?:jr|sr|jun|sen|[IVX]+)\.?$", re.IGNORECASE)
-_URL = re.compile(r"^https?://\S+$")
+_COMMENT_LINE = lazy_compile(r"\n[ \t]*%[^\n]*")
+_AND = lazy_compile(r"\s+and\s+", re.IGNORECASE)
+_SUFFIX = lazy_compile(r"^(?:jr|sr|jun|sen|[IVX]+)\.?$", re.IGNORECASE)
+_URL = lazy_compile(r"^https?://\S+$")
 
 _MONTH_NAMES = (
     "January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -438,8 +439,8 @@ def published_of(fields: dict[str, str]) -> dt.date | None:
 
 # --- sniffing ----------------------------------------------------------------------------
 
-_SNIFF_ENTRY = re.compile(r"^[ \t]*@[ \t]*([A-Za-z]+)[ \t]*[{(]", re.MULTILINE)
-_SNIFF_FIELD = re.compile(r"^\s*[A-Za-z][\w-]*\s*=\s*[{\"\d]", re.MULTILINE)
+_SNIFF_ENTRY = lazy_compile(r"^[ \t]*@[ \t]*([A-Za-z]+)[ \t]*[{(]", re.MULTILINE)
+_SNIFF_FIELD = lazy_compile(r"^\s*[A-Za-z][\w-]*\s*=\s*[{\"\d]", re.MULTILINE)
 
 
 def sniff(head: str) -> float:

@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Iterable
 
 from paperidx.errors import InputError
+from paperidx.lazyre import lazy_compile
 from paperidx.text import collapse_whitespace, normalize_arxiv_id, normalize_doi
 
 __all__ = [
@@ -59,29 +60,29 @@ MONTHS: dict[str, int] = {
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 _WEEKDAY = r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?"
 
-_ISO_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T\s].*)?$")
-_COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-_DAY_MONTH_YEAR = re.compile(
+_ISO_DATE = lazy_compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T\s].*)?$")
+_COMPACT_DATE = lazy_compile(r"^(\d{4})(\d{2})(\d{2})$")
+_DAY_MONTH_YEAR = lazy_compile(
     rf"^{_WEEKDAY}(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH})\.?,?\s+(\d{{4}})\b.*$", re.IGNORECASE
 )
-_MONTH_DAY_YEAR = re.compile(
+_MONTH_DAY_YEAR = lazy_compile(
     rf"^{_WEEKDAY}({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b.*$", re.IGNORECASE
 )
 
-_ARXIV_IN_TEXT = re.compile(
+_ARXIV_IN_TEXT = lazy_compile(
     r"(?:arxiv[:\s]*(?:abs/)?|arxiv\.org/(?:abs|pdf|html)/|huggingface\.co/papers/)"
     r"\s*(\d{4}\.\d{4,5}|[a-z][a-z.\-]*/\d{7})(?:v\d+)?",
     re.IGNORECASE,
 )
 
-_TAG = re.compile(r"<[^>]*>")
-_BREAK_TAG = re.compile(
+_TAG = lazy_compile(r"<[^>]*>")
+_BREAK_TAG = lazy_compile(
     r"<\s*(?:[\w-]+:)?br\b[^>]*>|</\s*(?:[\w-]+:)?(?:p|div|li|h\d|tr|title|sec)\s*>", re.IGNORECASE
 )
 
-_AUTHOR_SPLIT = re.compile(r"\s*;\s*|\s*,\s*(?:and\s+|&\s*)?|\s+and\s+|\s+&\s+", re.IGNORECASE)
+_AUTHOR_SPLIT = lazy_compile(r"\s*;\s*|\s*,\s*(?:and\s+|&\s*)?|\s+and\s+|\s+&\s+", re.IGNORECASE)
 # Affiliation markers after a name: "(1)", "(1, 2)", "1,2", "*", "†".
-_AFFILIATION = re.compile(r"\s*(?:\(\s*[\d,\s]+\)|\d+(?:,\d+)*|[*†‡§¶]+)$")
+_AFFILIATION = lazy_compile(r"\s*(?:\(\s*[\d,\s]+\)|\d+(?:,\d+)*|[*†‡§¶]+)$")
 _AUTHOR_NOISE = frozenset({"et al", "et al.", "others", "and others", "..."})
 
 
@@ -301,8 +302,8 @@ _TEX_DROP_ARGUMENT = frozenset(
 )
 # A control word eats the spaces after it, as TeX does (`\o x` prints `øx`); a control
 # symbol (`\%`) does not.
-_TEX_COMMAND = re.compile(r"\\(?:([A-Za-z]+)\s*|(.))", re.DOTALL)
-_TEX_ACCENT_ARGUMENT = re.compile(r"\s*(?:\{\\?([A-Za-z]?)\}|\\([ij])\b|([A-Za-z]))")
+_TEX_COMMAND = lazy_compile(r"\\(?:([A-Za-z]+)\s*|(.))", re.DOTALL)
+_TEX_ACCENT_ARGUMENT = lazy_compile(r"\s*(?:\{\\?([A-Za-z]?)\}|\\([ij])\b|([A-Za-z]))")
 
 
 def tex_to_text(value: str | None) -> str:
@@ -387,8 +388,8 @@ def _skip_group(value: str, start: int) -> int:
 
 # -- reference-manager helpers (appended for the bibtex, ris and csl-json parsers) --------
 
-_ARXIV_DOI = re.compile(r"10\.48550/arxiv\.(\d{4}\.\d{4,5}|[a-z][a-z.\-]*/\d{7})", re.IGNORECASE)
-_NAME_SUFFIX = re.compile(r"^(?:jr|sr|jun|sen|[IVX]+)\.?$", re.IGNORECASE)
+_ARXIV_DOI = lazy_compile(r"10\.48550/arxiv\.(\d{4}\.\d{4,5}|[a-z][a-z.\-]*/\d{7})", re.IGNORECASE)
+_NAME_SUFFIX = lazy_compile(r"^(?:jr|sr|jun|sen|[IVX]+)\.?$", re.IGNORECASE)
 
 
 def arxiv_id_from_doi(value: str | None) -> str | None:

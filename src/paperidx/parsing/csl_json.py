@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from paperidx.errors import InputError
+from paperidx.lazyre import lazy_compile
 from paperidx.parsing.base import InputFormat, ParseEvent, ParseOptions, RawRecord, Skipped
 from paperidx.parsing.common import (
     arxiv_id_from_doi,
@@ -35,9 +36,9 @@ from paperidx.parsing.common import (
 )
 from paperidx.text import collapse_whitespace
 
-_URL = re.compile(r"^https?://\S+$")
+_URL = lazy_compile(r"^https?://\S+$")
 # Crossref abstracts often open with a heading that is not part of the text.
-_ABSTRACT_HEADING = re.compile(
+_ABSTRACT_HEADING = lazy_compile(
     r"^\s*<(?:jats:)?title>\s*(?:abstract|summary)\s*\.?\s*</(?:jats:)?title>", re.IGNORECASE
 )
 _ARXIV_FIELDS = ("number", "URL", "note", "archive_location", "container-title", "id",
@@ -207,7 +208,7 @@ def _day(parts: list[Any]) -> dt.date | None:
 
 # --- sniffing ----------------------------------------------------------------------------
 
-_CSL_KEY = re.compile(r'"(type|title|author|issued|DOI|container-title|date-parts|family)"\s*:')
+_CSL_KEY = lazy_compile(r'"(type|title|author|issued|DOI|container-title|date-parts|family)"\s*:')
 
 
 def sniff(head: str) -> float:

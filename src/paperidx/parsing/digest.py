@@ -20,6 +20,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from paperidx.lazyre import lazy_compile
 from paperidx.parsing.base import (
     InputFormat,
     Notice,
@@ -41,20 +42,20 @@ FUTURE_SLACK = dt.timedelta(days=2)
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 _WEEKDAY = r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s+)?"
 _PREFIX = r"(?:(?:published|submitted|featured)\s+on\s+|papers\s+(?:of|for)\s+)?"
-_MONTH_DAY = re.compile(
+_MONTH_DAY = lazy_compile(
     rf"^{_PREFIX}{_WEEKDAY}(?P<month>{_MONTH})\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?"
     rf"(?:,?\s+(?P<year>\d{{4}}))?$",
     re.IGNORECASE,
 )
-_DAY_MONTH = re.compile(
+_DAY_MONTH = lazy_compile(
     rf"^{_PREFIX}{_WEEKDAY}(?P<day>\d{{1,2}})\s+(?P<month>{_MONTH})\.?(?:,?\s+(?P<year>\d{{4}}))?$",
     re.IGNORECASE,
 )
-_ISO = re.compile(
+_ISO = lazy_compile(
     rf"^{_PREFIX}(?P<year>\d{{4}})-(?P<month>\d{{2}})-(?P<day>\d{{2}})$", re.IGNORECASE
 )
 
-_NOISE = re.compile(
+_NOISE = lazy_compile(
     r"""^(?:
         new | subscribe | daily\ papers | trending | upvotes?(?:\s*[\d,]+)? | follow
       | sign\ (?:in|up)
@@ -71,7 +72,7 @@ _NOISE = re.compile(
     )$""",
     re.IGNORECASE | re.VERBOSE,
 )
-_SENTENCE_BREAK = re.compile(r"[.!?]\s+[A-Z(\"']")
+_SENTENCE_BREAK = lazy_compile(r"[.!?]\s+[A-Z(\"']")
 
 
 @dataclass(slots=True)
@@ -247,7 +248,7 @@ def _paragraphs(lines: Iterable[str], dates: _DateResolver) -> Iterator[_Block |
     yield from flush_noise()
 
 
-_MARKUP_START = re.compile(r"^\s*(?:<|[\[{]\s*[\"{\[]|@[A-Za-z]+\s*[{(])")
+_MARKUP_START = lazy_compile(r"^\s*(?:<|[\[{]\s*[\"{\[]|@[A-Za-z]+\s*[{(])")
 
 
 def sniff(head: str) -> float:

@@ -39,6 +39,7 @@ from typing import Any
 from xml.etree.ElementTree import Element, TreeBuilder
 
 from paperidx.errors import InputError
+from paperidx.lazyre import lazy_compile
 from paperidx.parsing.base import (
     InputFormat,
     Notice,
@@ -81,10 +82,10 @@ _SLICE = 1 << 20
 
 # --- sniffing -------------------------------------------------------------------------------
 
-_PROLOG = re.compile(
+_PROLOG = lazy_compile(
     r"(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^\[>]*(?:\[.*?\])?\s*>)*", re.DOTALL | re.IGNORECASE
 )
-_ROOT = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?(rss|feed|RDF)(?=[\s/>])([^>]*)", re.DOTALL)
+_ROOT = lazy_compile(r"<(?:[A-Za-z_][\w.-]*:)?(rss|feed|RDF)(?=[\s/>])([^>]*)", re.DOTALL)
 
 
 def sniff(head: str) -> float:
@@ -107,7 +108,7 @@ def sniff(head: str) -> float:
 
 # Characters XML 1.0 forbids: sloppy feeds carry stray control codes; dropping them loses
 # nothing a reader would see, and keeps one bad byte from refusing the whole feed.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_NOT_XML = lazy_compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _HTML_ENTITIES = {name: chr(code) for name, code in html.entities.name2codepoint.items()}
 
 
@@ -364,34 +365,34 @@ def _identity(record: RawRecord) -> str:
 
 # --- one item -------------------------------------------------------------------------------
 
-_ANNOUNCE = re.compile(
+_ANNOUNCE = lazy_compile(
     r"^\s*arXiv:\s*(\S+?)\s+Announce\s+Type:\s*([\w-]+)\s*(?:Abstract:)?\s*(.*)$",
     re.DOTALL | re.IGNORECASE,
 )
 # The RSS of arXiv before 2024: `Title. (arXiv:2107.03419v1 [hep-ex] UPDATED)`.
-_OLD_ARXIV_TITLE = re.compile(
+_OLD_ARXIV_TITLE = lazy_compile(
     r"\.?\s*\(arXiv:\s*(\S+?)\s*(?:\[[^\]]*\])?\s*(UPDATED|CROSS LISTED)?\)\s*$", re.IGNORECASE
 )
-_OAI_ARXIV = re.compile(r"^oai:arXiv\.org:", re.IGNORECASE)
-_API_ERROR = re.compile(r"arxiv\.org/api/errors", re.IGNORECASE)
-_HTML_HINT = re.compile(
+_OAI_ARXIV = lazy_compile(r"^oai:arXiv\.org:", re.IGNORECASE)
+_API_ERROR = lazy_compile(r"arxiv\.org/api/errors", re.IGNORECASE)
+_HTML_HINT = lazy_compile(
     r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>|&(?:[A-Za-z][A-Za-z0-9]{1,31}|#\d{1,7}|#x[0-9A-Fa-f]{1,6});"
 )
-_URL = re.compile(r"^https?://\S+$", re.IGNORECASE)
-_DOI_URL = re.compile(r"^https?://(?:dx\.)?doi\.org/|/doi/(?:abs/|full/|pdf/|epdf/)?10\.", re.I)
-_DOI_IDENTIFIER = re.compile(r"^\s*(?:doi:\s*|info:doi/|https?://(?:dx\.)?doi\.org/)?10\.", re.I)
-_EMAIL_NAME = re.compile(r"^\s*\S+@\S+\s*\((.+)\)\s*$")
-_EMAIL = re.compile(r"^\s*\S+@\S+\s*$")
+_URL = lazy_compile(r"^https?://\S+$", re.IGNORECASE)
+_DOI_URL = lazy_compile(r"^https?://(?:dx\.)?doi\.org/|/doi/(?:abs/|full/|pdf/|epdf/)?10\.", re.I)
+_DOI_IDENTIFIER = lazy_compile(r"^\s*(?:doi:\s*|info:doi/|https?://(?:dx\.)?doi\.org/)?10\.", re.I)
+_EMAIL_NAME = lazy_compile(r"^\s*\S+@\S+\s*\((.+)\)\s*$")
+_EMAIL = lazy_compile(r"^\s*\S+@\S+\s*$")
 _INITIAL = r"[A-Z](?:[a-z]?\.)?"
-_INITIALS = re.compile(rf"^{_INITIAL}(?:\s*-?\s*{_INITIAL})*$")
+_INITIALS = lazy_compile(rf"^{_INITIAL}(?:\s*-?\s*{_INITIAL})*$")
 # Journal furniture around an abstract (Nature, APS).
-_PUBLISHED_ONLINE = re.compile(
+_PUBLISHED_ONLINE = lazy_compile(
     r"^.{0,200}?Published online:\s*[^;]{0,40};\s*(?:doi:\s*\S+)?\s*", re.DOTALL
 )
-_AUTHORS_LINE = re.compile(
+_AUTHORS_LINE = lazy_compile(
     r"^\s*(?:<p>)?\s*Authors?\s*\(s\)\s*:\s*(.*?)(?:<br\s*/?>|</p>)", re.I | re.S
 )
-_JOURNAL_TAIL = re.compile(r"\[[^\[\]]{1,100}\]\s*Published\s+[\w ,]{6,40}$")
+_JOURNAL_TAIL = lazy_compile(r"\[[^\[\]]{1,100}\]\s*Published\s+[\w ,]{6,40}$")
 
 
 def _item_event(item: _Item, element: Element, context: _Context) -> RawRecord | Skipped:
@@ -422,7 +423,10 @@ def _item_event(item: _Item, element: Element, context: _Context) -> RawRecord |
         else:
             raw_abstract, byline = _journal_furniture(raw_abstract)
             authors = authors or byline
-    title = tex_to_text(raw_title) if from_arxiv else collapse_whitespace(raw_title)
+    # arXiv's titles are plain text with TeX (`<A>` is a title); elsewhere RSS text is HTML
+    # by convention, where there is markup.
+    plain = raw_title if atom else _html_text(raw_title)
+    title = tex_to_text(raw_title) if from_arxiv else plain
     abstract = tex_to_text(raw_abstract) if from_arxiv else raw_abstract
     doi = _doi(element, links)
 
@@ -486,10 +490,11 @@ def _title(element: Element, atom: bool) -> str:
             if text:
                 return text
     else:
-        text = _html_text(_text_of(element, "title", _RSS_CORE))
+        # As written: whether it is markup depends on who wrote it (see `_item`).
+        text = collapse_whitespace(_text_of(element, "title", _RSS_CORE))
         if text:
             return text
-    return _html_text(_text_of(element, "title", _DUBLIN_CORE))
+    return collapse_whitespace(_text_of(element, "title", _DUBLIN_CORE))
 
 
 def _abstract(element: Element, atom: bool) -> tuple[str, re.Match[str] | None]:

@@ -36,6 +36,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from paperidx.lazyre import lazy_compile
 from paperidx.parsing.base import (
     InputFormat,
     Notice,
@@ -53,11 +54,11 @@ LINK_KEYS = ("githubRepo", "projectPage")
 # A wrapper nested deeper than this is not a wrapping anyone uses; stop looking.
 _MAX_WRAPPER_DEPTH = 4
 
-_ISO_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_URL = re.compile(r"^https?://\S+$")
+_ISO_DAY = lazy_compile(r"(\d{4})-(\d{2})-(\d{2})")
+_URL = lazy_compile(r"^https?://\S+$")
 # Keys only the Daily Papers API uses. `"paper_url"` (an HTML-scraped archive) must not match,
 # nor `"summary"` alone: arXiv listings use it too, and the generic JSON reader takes those.
-_HF_KEYS = re.compile(
+_HF_KEYS = lazy_compile(
     r"""["'](?:paper|submittedOnDailyAt|submittedOnDailyBy|publishedAt|upvotes|numComments|"""
     r"""discussionId)["']\s*:"""
 )

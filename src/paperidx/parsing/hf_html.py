@@ -42,6 +42,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from paperidx.errors import InputError
+from paperidx.lazyre import lazy_compile
 from paperidx.parsing.base import (
     InputFormat,
     ParseEvent,
@@ -154,12 +155,12 @@ def attribute(attrs: list[tuple[str, str | None]], name: str) -> str:
 
 # -- sniffing -------------------------------------------------------------------------------
 
-_HTML_START = re.compile(r"<(?:!doctype\s+html|html|head|meta|body|!--)", re.IGNORECASE)
-_HEAD_TAG = re.compile(r"<(?:link|meta)\b[^>]*>", re.IGNORECASE)
-_SAVED_FROM = re.compile(r"<!--\s*saved from url=\(\d+\)\s*(\S+?)\s*-->", re.IGNORECASE)
-_HF_PAPERS_URL = re.compile(r"https?://(?:www\.)?(?:huggingface\.co|hf\.co)/papers\b", re.I)
-_PAGE_URL_TAG = re.compile(r"""canonical|og:url""", re.IGNORECASE)
-_HF_TARGET = re.compile(r"""data-target=["'](?:DailyPapers|PaperContent)["']""")
+_HTML_START = lazy_compile(r"<(?:!doctype\s+html|html|head|meta|body|!--)", re.IGNORECASE)
+_HEAD_TAG = lazy_compile(r"<(?:link|meta)\b[^>]*>", re.IGNORECASE)
+_SAVED_FROM = lazy_compile(r"<!--\s*saved from url=\(\d+\)\s*(\S+?)\s*-->", re.IGNORECASE)
+_HF_PAPERS_URL = lazy_compile(r"https?://(?:www\.)?(?:huggingface\.co|hf\.co)/papers\b", re.I)
+_PAGE_URL_TAG = lazy_compile(r"""canonical|og:url""", re.IGNORECASE)
+_HF_TARGET = lazy_compile(r"""data-target=["'](?:DailyPapers|PaperContent)["']""")
 
 
 def looks_like_html(head: str) -> bool:
@@ -184,13 +185,13 @@ def sniff(head: str) -> float:
 
 # -- the page -------------------------------------------------------------------------------
 
-_PAPER_HREF = re.compile(
+_PAPER_HREF = lazy_compile(
     r"^(?:https?://(?:www\.)?(?:huggingface\.co|hf\.co))?/papers/"
     r"(\d{4}\.\d{4,5}|[a-z][a-z.\-]*/\d{7})(?:v\d+)?/?$",
     re.IGNORECASE,
 )
-_DAY_PATH = re.compile(r"/papers/date/(\d{4}-\d{2}-\d{2})\b")
-_ISO_DAY = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})")
+_DAY_PATH = lazy_compile(r"/papers/date/(\d{4}-\d{2}-\d{2})\b")
+_ISO_DAY = lazy_compile(r"^\s*(\d{4}-\d{2}-\d{2})")
 # Cards kept for the markup fallback: a daily page has at most a few hundred.
 _MAX_CARDS = 10_000
 _LINK_KEYS = ("githubRepo", "projectPage")

@@ -45,6 +45,7 @@ from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
+from paperidx.lazyre import lazy_compile
 from paperidx.parsing.base import InputFormat, Notice, ParseEvent, ParseOptions, RawRecord, Skipped
 from paperidx.parsing.hf_api import bare_arxiv_id
 from paperidx.text import collapse_whitespace, find_urls
@@ -54,33 +55,33 @@ FUTURE_SLACK = dt.timedelta(days=2)
 # A link's text longer than this is not a link, it is an unclosed bracket.
 _MAX_LINK_LINES = 200
 
-_HEADING = re.compile(r"^\s{0,3}#{2,4}\s+\[")
-_FENCE = re.compile(r"^\s*(```|~~~)")
+_HEADING = lazy_compile(r"^\s{0,3}#{2,4}\s+\[")
+_FENCE = lazy_compile(r"^\s*(```|~~~)")
 _SEPARATOR = frozenset({"·", "•", "⋅"})
-_REFERENCE = re.compile(r"^\s*\[(\d+)\]:\s*(\S+)")
-_INLINE_TARGET = re.compile(r"\(\s*<?([^\s)>]*)>?(?:\s+\"[^\"]*\")?\s*\)")
-_REFERENCE_TARGET = re.compile(r"\[\s*(\d+)\s*\]")
-_BLOCK_CLOSE = re.compile(r"^\s*\]")
+_REFERENCE = lazy_compile(r"^\s*\[(\d+)\]:\s*(\S+)")
+_INLINE_TARGET = lazy_compile(r"\(\s*<?([^\s)>]*)>?(?:\s+\"[^\"]*\")?\s*\)")
+_REFERENCE_TARGET = lazy_compile(r"\[\s*(\d+)\s*\]")
+_BLOCK_CLOSE = lazy_compile(r"^\s*\]")
 _MONTHS = {
     name: number
     for number, name in enumerate(
         ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
     )
 }
-_SHOWN_DATE = re.compile(
+_SHOWN_DATE = lazy_compile(
     r"^\s*(?:(?:published|submitted)\s+on\s+)?"
     r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})"
     r"(?:,?\s+(\d{4}))?\s*(?=$|\[|·)",
     re.IGNORECASE,
 )
-_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-_LIST_MARKER = re.compile(r"(?:^|\s)[-*•·](?=\s|$)")
-_AUTHOR_COUNT = re.compile(r"^\d+\s+authors?$", re.IGNORECASE)
-_UPVOTES = re.compile(r"^(?:-|\d+(?:[.,]\d+)?k?)$", re.IGNORECASE)
-_ESCAPED_BREAK = re.compile(r"\\\s+")
-_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
-_CAPTURE_KEYS = re.compile(r"retriev|captur|scrap|fetch|saved", re.IGNORECASE)
+_ISO_DATE = lazy_compile(r"(\d{4})-(\d{2})-(\d{2})")
+_IMAGE = lazy_compile(r"!\[[^\]]*\]\([^)]*\)")
+_LIST_MARKER = lazy_compile(r"(?:^|\s)[-*•·](?=\s|$)")
+_AUTHOR_COUNT = lazy_compile(r"^\d+\s+authors?$", re.IGNORECASE)
+_UPVOTES = lazy_compile(r"^(?:-|\d+(?:[.,]\d+)?k?)$", re.IGNORECASE)
+_ESCAPED_BREAK = lazy_compile(r"\\\s+")
+_ESCAPE = lazy_compile(r"\\([!-/:-@\[-`{-~])")
+_CAPTURE_KEYS = lazy_compile(r"retriev|captur|scrap|fetch|saved", re.IGNORECASE)
 
 
 def sniff(head: str) -> float:

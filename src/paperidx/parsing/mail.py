@@ -24,9 +24,10 @@ import datetime as dt
 import html
 import re
 from collections.abc import Iterable, Iterator
-from email.message import EmailMessage, Message
+from typing import TYPE_CHECKING
 
 from paperidx.errors import InputError
+from paperidx.lazyre import lazy_compile
 from paperidx.parsing.base import (
     CarriedWatch,
     InputFormat,
@@ -37,6 +38,10 @@ from paperidx.parsing.base import (
 )
 from paperidx.parsing.common import MAX_DOCUMENT_CHARS
 
+if TYPE_CHECKING:
+    # The email package is imported when a message is read, not to sniff one.
+    from email.message import EmailMessage, Message
+
 # A forwarded mail inside a mail inside a mail is plausible; deeper is a hostile file.
 MAX_NESTING = 3
 # Text parts tried for a body; a message with more is hostile or a mailing list archive.
@@ -44,8 +49,8 @@ MAX_TEXT_PARTS = 20
 
 # An mbox separator names a sender and a time (`From MAILER-DAEMON Sun Aug  7 11:40:37
 # 2022`); a body line "From time to time" after a blank line is not one.
-_MBOX_FROM = re.compile(r"^From \S+ .*\b\d{1,2}:\d{2}")
-_HEADER = re.compile(r"^([!-9;-~]+):[ \t]*(.*)$")
+_MBOX_FROM = lazy_compile(r"^From \S+ .*\b\d{1,2}:\d{2}")
+_HEADER = lazy_compile(r"^([!-9;-~]+):[ \t]*(.*)$")
 _STRONG_HEADERS = frozenset(
     {
         "mime-version",
@@ -61,14 +66,14 @@ _STRONG_HEADERS = frozenset(
     }
 )
 _COMMON_HEADERS = frozenset({"from", "to", "cc", "subject", "date", "reply-to", "sender"})
-_MBOX_ESCAPED = re.compile(r"^>(>*From )")
+_MBOX_ESCAPED = lazy_compile(r"^>(>*From )")
 
-_HTML_DROP = re.compile(r"<(script|style|head)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
-_HTML_BREAK = re.compile(
+_HTML_DROP = lazy_compile(r"<(script|style|head)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_HTML_BREAK = lazy_compile(
     r"<\s*br\b[^>]*>|</\s*(?:p|div|li|h\d|tr|pre|blockquote|table)\s*>|<\s*(?:p|div|pre)\b[^>]*>",
     re.IGNORECASE,
 )
-_HTML_TAG = re.compile(r"<[^>]*>")
+_HTML_TAG = lazy_compile(r"<[^>]*>")
 
 
 class Unreadable(Exception):
@@ -139,6 +144,7 @@ def split_mbox(lines: list[str]) -> list[tuple[int, list[str]]]:
 def read_message(lines: list[str]) -> EmailMessage:
     import email
     import email.policy
+    from email.message import EmailMessage
 
     data = "\n".join(lines).encode("utf-8", "replace")
     try:

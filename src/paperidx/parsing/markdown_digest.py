@@ -32,6 +32,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from paperidx.lazyre import lazy_compile
 from paperidx.parsing.base import (
     InputFormat,
     ParseEvent,
@@ -57,46 +58,46 @@ _MAX_TITLE_CHARS = 400
 # An unlabelled paragraph this long (with a sentence end) can be an entry's abstract.
 _MIN_PROSE_ABSTRACT = 120
 
-_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
-_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
-_TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
-_TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
-_LINK = re.compile(r"\[((?:[^\[\]]|\[[^\[\]]*\])*)\]\(\s*<?([^)\s>]*)>?(?:\s+\"[^\"]*\")?\s*\)")
-_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-_BOLD_LINK_LINE = re.compile(
+_FENCE = lazy_compile(r"^\s{0,3}(```|~~~)")
+_HEADING = lazy_compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+_TABLE_ROW = lazy_compile(r"^\s*\|.*\|\s*$")
+_TABLE_SEPARATOR = lazy_compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_LINK = lazy_compile(r"\[((?:[^\[\]]|\[[^\[\]]*\])*)\]\(\s*<?([^)\s>]*)>?(?:\s+\"[^\"]*\")?\s*\)")
+_IMAGE = lazy_compile(r"!\[[^\]]*\]\([^)]*\)")
+_BOLD_LINK_LINE = lazy_compile(
     r"^\s*(?:[-*+]\s+|\d{1,4}[.)]\s+)?(?:\*\*|__)\s*\[(.+)\]\(([^)\s]+)\)\s*(?:\*\*|__)\s*$"
 )
-_METADATA = re.compile(
+_METADATA = lazy_compile(
     r"^\s*(?:[-*+]\s+)?(?:>\s*)?"
     r"(?:\*\*|__|\*|_)?\s*(?P<key>[^\W\d_][\w .;/&()'-]{0,40}?)\s*"
     r"(?:(?:\*\*|__|\*|_)\s*:|:\s*(?:\*\*|__|\*|_)|:)\s*(?P<value>.*)$"
 )
-_ITALIC_LINE = re.compile(r"^\s*(?:\*([^*]+)\*|_([^_]+)_)\s*$")
-_SUMMARY_TAG = re.compile(r"<summary>\s*(.*?)\s*</summary>", re.IGNORECASE)
-_HTML_TAG = re.compile(r"</?[A-Za-z][^>]*>")
-_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-_NUMBERING = re.compile(
+_ITALIC_LINE = lazy_compile(r"^\s*(?:\*([^*]+)\*|_([^_]+)_)\s*$")
+_SUMMARY_TAG = lazy_compile(r"<summary>\s*(.*?)\s*</summary>", re.IGNORECASE)
+_HTML_TAG = lazy_compile(r"</?[A-Za-z][^>]*>")
+_COMMENT = lazy_compile(r"<!--.*?-->", re.DOTALL)
+_NUMBERING = lazy_compile(
     r"^(?:\[\s*\d{1,4}\s*\]|\(\s*\d{1,4}\s*\)|#?\d{1,4}[.):]|paper\s+\d{1,4}\s*[.:)-]?)\s*",
     re.IGNORECASE,
 )
 # Emoji and pictographs that bots put before headings and labels ("📄 Title", "👥 Authors").
-_DECORATION = re.compile(
+_DECORATION = lazy_compile(
     "^[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\ufe0f\u200d\u20e3\\s:|*_-]+"
 )
-_DATE_PREFIX = re.compile(
+_DATE_PREFIX = lazy_compile(
     r"^(?:(?:last\s+)?updated?(?:\s+on)?|last\s+update|date|automated\s+deployment|"
     r"generated(?:\s+on)?|published(?:\s+on)?|papers?\s+(?:of|for|on)|daily\s+papers?"
     r"(?:\s+(?:of|for|on))?|arxiv\s+daily|digest(?:\s+for)?)\s*[:@\-\u2013\u2014]?\s*",
     re.IGNORECASE,
 )
 # A line that dates the whole digest even inside an entry (not a paper's own "Published").
-_DAY_LINE = re.compile(
+_DAY_LINE = lazy_compile(
     r"^\s*(?:>\s*)?(?:last\s+updated?|updated\s+on|automated\s+deployment|generated\s+on)\b",
     re.IGNORECASE,
 )
-_DOTTED_DATE = re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})\b")
-_ET_AL = re.compile(r"\s*(?:,\s*)?\bet\.?\s*al\.?\s*$", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
+_DOTTED_DATE = lazy_compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})\b")
+_ET_AL = lazy_compile(r"\s*(?:,\s*)?\bet\.?\s*al\.?\s*$", re.IGNORECASE)
+_SENTENCE_END = lazy_compile(r"[.!?](?:\s|$)")
 
 # Heading and label names that are parts of an entry, not a new paper.
 _FIELDS: dict[str, str] = {}
@@ -849,9 +850,9 @@ def parse(lines: Iterable[str], options: ParseOptions) -> Iterator[ParseEvent]:
     yield from reader.events
 
 
-_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,4}[.)])\s+(?P<body>.+)$")
-_BOLD_SEGMENT = re.compile(r"(\*\*|__)(?P<text>.+?)\1(?P<after>\s*:?)")
-_LIST_LABEL = re.compile(r"\b(?:paper|pdf|code|arxiv|link|url)\s*:", re.IGNORECASE)
+_LIST_ITEM = lazy_compile(r"^\s*(?:[-*+]|\d{1,4}[.)])\s+(?P<body>.+)$")
+_BOLD_SEGMENT = lazy_compile(r"(\*\*|__)(?P<text>.+?)\1(?P<after>\s*:?)")
+_LIST_LABEL = lazy_compile(r"\b(?:paper|pdf|code|arxiv|link|url)\s*:", re.IGNORECASE)
 
 
 def _list_paper(raw: str, number: int, day: dt.date | None) -> RawRecord | None:
@@ -1002,24 +1003,26 @@ def _loose_line(reader: _Reader, raw: str, number: int, user_date: bool) -> None
 
 # --- detection --------------------------------------------------------------------------
 
-_SNIFF_NOT_MARKDOWN = re.compile(
+_SNIFF_NOT_MARKDOWN = lazy_compile(
     r"\s*(?:<\?xml|<!doctype|<html|<rss|<feed|<rdf|\[\s*[\[{\"\]]|\[\s*$)", re.IGNORECASE
 )
-_SNIFF_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+\S", re.MULTILINE)
-_SNIFF_ARXIV = re.compile(r"arxiv\.org/(?:abs|pdf)/|\barxiv:\s*\d{4}\.\d{4,5}", re.IGNORECASE)
-_SNIFF_TABLE = re.compile(
+_SNIFF_HEADING = lazy_compile(r"^\s{0,3}#{1,6}\s+\S", re.MULTILINE)
+_SNIFF_ARXIV = lazy_compile(r"arxiv\.org/(?:abs|pdf)/|\barxiv:\s*\d{4}\.\d{4,5}", re.IGNORECASE)
+_SNIFF_TABLE = lazy_compile(
     r"^\s*\|[^\n]*\btitle\b[^\n]*\|\s*\n\s*\|?\s*:?-{2,}", re.IGNORECASE | re.MULTILINE
 )
-_SNIFF_LABEL = re.compile(
+_SNIFF_LABEL = lazy_compile(
     r"^\s*(?:[-*]\s+)?(?:\*\*|\*|__)?\s*(?:[^\w\s]{1,3}\s*)?"
     r"(?:authors?|abstract|published)\s*(?:\*\*|\*|__)?\s*:",
     re.IGNORECASE | re.MULTILINE,
 )
-_SNIFF_UPDATED = re.compile(r"^\s{0,3}(?:#{1,6}|>)\s+updated\s+on\b", re.IGNORECASE | re.MULTILINE)
-_SNIFF_LIST_PAPER = re.compile(
+_SNIFF_UPDATED = lazy_compile(
+    r"^\s{0,3}(?:#{1,6}|>)\s+updated\s+on\b", re.IGNORECASE | re.MULTILINE
+)
+_SNIFF_LIST_PAPER = lazy_compile(
     r"^\s*[-*]\s+.*\*\*[^*\n]{8,}\*\*.*arxiv\.org/(?:abs|pdf)/", re.IGNORECASE | re.MULTILINE
 )
-_SNIFF_FRONT_KEYS = re.compile(r"^(?:title|authors?|arxiv[\w -]*|doi|abstract)\s*:", re.I | re.M)
+_SNIFF_FRONT_KEYS = lazy_compile(r"^(?:title|authors?|arxiv[\w -]*|doi|abstract)\s*:", re.I | re.M)
 
 
 def sniff(head: str) -> float:

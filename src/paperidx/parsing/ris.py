@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from paperidx.errors import InputError
+from paperidx.lazyre import lazy_compile
 from paperidx.parsing.base import InputFormat, ParseEvent, ParseOptions, RawRecord, Skipped
 from paperidx.parsing.common import (
     arxiv_id_from_doi,
@@ -33,9 +34,9 @@ from paperidx.parsing.common import (
 )
 from paperidx.text import collapse_whitespace
 
-_TAG = re.compile(r"^([A-Z][A-Z0-9])[ \t]{1,2}-(?:[ \t](.*))?$")
-_AND = re.compile(r"\s+and\s+", re.IGNORECASE)
-_URL = re.compile(r"^https?://\S+$")
+_TAG = lazy_compile(r"^([A-Z][A-Z0-9])[ \t]{1,2}-(?:[ \t](.*))?$")
+_AND = lazy_compile(r"\s+and\s+", re.IGNORECASE)
+_URL = lazy_compile(r"^https?://\S+$")
 # A record's text past this is not a paper's; stop collecting rather than fill memory.
 MAX_RECORD_CHARS = 2_000_000
 
@@ -197,8 +198,8 @@ def _published(record: _Record) -> dt.date | None:
     return None
 
 
-_SNIFF_TY = re.compile(r"^TY[ \t]{1,2}-[ \t]", re.MULTILINE)
-_SNIFF_TAG = re.compile(r"^[A-Z][A-Z0-9][ \t]{1,2}-(?:[ \t]|$)", re.MULTILINE)
+_SNIFF_TY = lazy_compile(r"^TY[ \t]{1,2}-[ \t]", re.MULTILINE)
+_SNIFF_TAG = lazy_compile(r"^[A-Z][A-Z0-9][ \t]{1,2}-(?:[ \t]|$)", re.MULTILINE)
 
 
 def sniff(head: str) -> float:

@@ -35,6 +35,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from paperidx.lazyre import lazy_compile
 from paperidx.parsing.base import (
     InputFormat,
     ParseEvent,
@@ -48,19 +49,19 @@ from paperidx.parsing.hf_html import EventParser, TextBuffer, attribute, looks_l
 from paperidx.text import collapse_whitespace
 
 _MARKERS = ("gse_alrt", "scholaralrt")
-_BYLINE_COLOUR = re.compile(r"color\s*:\s*#?006621", re.IGNORECASE)
-_DASH = re.compile(r"\s+-\s+")
-_ELLIPSIS = re.compile(r"\s*(?:…|\.\.\.)\s*$")
-_DOI_PATH = re.compile(
+_BYLINE_COLOUR = lazy_compile(r"color\s*:\s*#?006621", re.IGNORECASE)
+_DASH = lazy_compile(r"\s+-\s+")
+_ELLIPSIS = lazy_compile(r"\s*(?:…|\.\.\.)\s*$")
+_DOI_PATH = lazy_compile(
     r"^/(?:doi/(?:abs/|full/|pdf/|epdf/|epub/|book/)?|(?:article|chapter|book)/)(10\.\d{4,9}/.+)$",
     re.IGNORECASE,
 )
-_DOI_SUFFIX = re.compile(r"(?:/(?:full|abstract|pdf|epdf|html|meta)|\.pdf)$", re.IGNORECASE)
+_DOI_SUFFIX = lazy_compile(r"(?:/(?:full|abstract|pdf|epdf|html|meta)|\.pdf)$", re.IGNORECASE)
 _FOOTER_LINKS = ("scholar_alerts?", "/scholar_alerts")
 # Scholar wraps snippets with <br>: a space between words, nothing between CJK characters.
 _BREAK = "\ue000"
 _CJK = "\u3000-\u30ff\u3400-\u9fff\uac00-\ud7af\uff00-\uffef"
-_CJK_BREAK = re.compile(f"(?<=[{_CJK}])\\s*{_BREAK}\\s*(?=[{_CJK}])")
+_CJK_BREAK = lazy_compile(f"(?<=[{_CJK}])\\s*{_BREAK}\\s*(?=[{_CJK}])")
 
 
 def sniff(head: str) -> float:

@@ -1,4 +1,7 @@
-"""The Whoosh full-text index: the only module that imports whoosh.
+"""The Whoosh full-text index: its schema, storage, writing, state file and damage handling.
+
+Whoosh is imported only inside `paperidx.search`; searching the index is `search.ranking`'s
+work (it opens a searcher here, `SearchIndex.searcher`), and this module knows nothing of it.
 
 The index is derived data. It is built from the record store and can always be rebuilt
 (`paperidx reindex`); the store remains the source of truth. Beside Whoosh's own files the
@@ -23,35 +26,26 @@ import os
 import pickle
 import shutil
 import struct
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from whoosh import fields as whoosh_fields
 from whoosh import index as whoosh_index
-from whoosh.analysis import (
-    Filter,
-    LowercaseFilter,
-    RegexTokenizer,
-    StandardAnalyzer,
-    StemFilter,
-    StopFilter,
-)
-from whoosh.analysis.filters import STOP_WORDS
-from whoosh.fields import ID, NUMERIC, TEXT, Schema
+from whoosh.analysis import StandardAnalyzer
 from whoosh.index import IndexError as WhooshIndexError
 from whoosh.index import LockError
-from whoosh.lang.porter2 import stem as porter2_stem
 
 from paperidx.errors import IndexDamagedError, LibraryError, PaperidxError
-from paperidx.query import QueryPlan
 from paperidx.results import StoredPaper
+from paperidx.search import fields
+from paperidx.search.analysis import ANALYZER
 
-if TYPE_CHECKING:
-    from paperidx.ranking import Recommendation
-
-SCHEMA_VERSION = 4
+# 5: the analyzer's HyphenFilter moved to `paperidx.search.analysis`; Whoosh pickles the
+# schema with the filter's import path, so an index built by version 4 cannot be opened.
+SCHEMA_VERSION = 5
 STATE_FILE = "paperidx-index.json"
 INDEX_NAME = "papers"
 BULK_THRESHOLD = 5_000
@@ -83,53 +77,19 @@ _WHOOSH_DAMAGE: tuple[type[BaseException], ...] = (
 )
 
 
-class HyphenFilter(Filter):  # type: ignore[misc]
-    """ "GPT-4" -> "gpt", "4", "gpt4": parts and the joined form, so every spelling matches.
-
-    Part of the pickled schema: keep its import path stable.
-    """
-
-    def __call__(self, tokens: Iterable[Any]) -> Iterator[Any]:
-        for token in tokens:
-            text = token.text
-            if "-" not in text:
-                yield token
-                continue
-            parts = [part for part in text.split("-") if part]
-            for part in parts:
-                token.text = part
-                yield token
-            if len(parts) > 1:
-                token.text = "".join(parts)
-                yield token
-
-
-def _analyzer() -> Any:
-    """Words with inner hyphens or dots kept together ("gpt-4", "1.8"), Whoosh's short stop
-    list, one-letter words kept, Porter2 stems (measured in benchmarks/quality.py)."""
-    return (
-        RegexTokenizer(r"\w+(?:[-.]\w+)*")
-        | HyphenFilter()
-        | LowercaseFilter()
-        | StopFilter(stoplist=STOP_WORDS, minsize=1)
-        | StemFilter(stemfn=porter2_stem, cachesize=-1)
-    )
-
-
-ANALYZER = _analyzer()
-
-
-def build_schema() -> Schema:
-    return Schema(
-        id=ID(stored=True, unique=True),
-        # Title and abstract together are what queries match; the title alone adds a
-        # small boost and serves `title:` queries.
-        title=TEXT(analyzer=ANALYZER, phrase=True),
-        text=TEXT(analyzer=ANALYZER, phrase=True),
-        authors=TEXT(analyzer=StandardAnalyzer(stoplist=None)),
-        arxiv_id=ID,
-        # Signed: Whoosh 2.7's range queries are wrong on unsigned numeric fields.
-        date=NUMERIC(int, bits=32, sortable=True),
+def build_schema() -> whoosh_fields.Schema:
+    return whoosh_fields.Schema(
+        **{
+            fields.ID: whoosh_fields.ID(stored=True, unique=True),
+            # Title and abstract together are what queries match; the title alone adds a
+            # small boost and serves `title:` queries.
+            fields.TITLE: whoosh_fields.TEXT(analyzer=ANALYZER, phrase=True),
+            fields.TEXT: whoosh_fields.TEXT(analyzer=ANALYZER, phrase=True),
+            fields.AUTHORS: whoosh_fields.TEXT(analyzer=StandardAnalyzer(stoplist=None)),
+            fields.ARXIV_ID: whoosh_fields.ID,
+            # Signed: Whoosh 2.7's range queries are wrong on unsigned numeric fields.
+            fields.DATE: whoosh_fields.NUMERIC(int, bits=32, sortable=True),
+        }
     )
 
 
@@ -142,41 +102,15 @@ class IndexState:
     generation: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class PaperSet:
-    """Papers by id that a search may return (`allow`), or must not (`not allow`): whichever
-    of the two is the shorter list."""
-
-    ids: set[str]
-    allow: bool
-
-
-@dataclass(slots=True)
-class RawHit:
-    paper_id: str
-    score: float
-    because: str | None = None
-
-
-@dataclass(slots=True)
-class IndexResults:
-    hits: list[RawHit]
-    total: int
-    # Analyzed (stemmed) query terms, for snippets.
-    terms: set[str] = field(default_factory=set)
-    notices: list[str] = field(default_factory=list)
-    explanation: dict[str, Any] = field(default_factory=dict)
-
-
 def _document(paper: StoredPaper) -> dict[str, Any]:
     date = paper.date
     return {
-        "id": paper.id,
-        "title": paper.title,
-        "text": paper.searchable_text,
-        "authors": ", ".join(paper.authors),
-        "arxiv_id": paper.arxiv_id or "",
-        "date": int(date.strftime("%Y%m%d")) if date else 0,
+        fields.ID: paper.id,
+        fields.TITLE: paper.title,
+        fields.TEXT: paper.searchable_text,
+        fields.AUTHORS: ", ".join(paper.authors),
+        fields.ARXIV_ID: paper.arxiv_id or "",
+        fields.DATE: int(date.strftime("%Y%m%d")) if date else 0,
     }
 
 
@@ -209,13 +143,6 @@ class SearchIndex:
         self._opened: Any = None
 
     # -- state -------------------------------------------------------------------------
-
-    def state(self) -> IndexState | None:
-        """The recorded state, or None when there is no usable index."""
-        try:
-            return self.check(open_segments=False)
-        except LibraryError:
-            return None
 
     def check(self, *, open_segments: bool = True) -> IndexState | None:
         """The state of a usable index; None when there is no index at all.
@@ -365,7 +292,7 @@ class SearchIndex:
                 # Only Whoosh's own work is translated: errors reading the store are not
                 # index damage and must not trigger a rebuild.
                 with self._whoosh_trouble():
-                    if held is not None and ("id", paper.id) in held:
+                    if held is not None and (fields.ID, paper.id) in held:
                         writer.update_document(**document)
                     else:
                         writer.add_document(**document)
@@ -409,10 +336,12 @@ class SearchIndex:
         Whoosh removes such files only when a later commit succeeds; after a full disk that
         commit never comes while they fill it, and after `kill -9` they waste space.
         """
+        from paperidx.search.first_stage import committed_segments  # Whoosh's internals
+
         with self._whoosh_trouble():
             ix = self._open()
-            toc = ix._read_toc()  # Whoosh has no public way to list committed segments
-            whoosh_index.clean_files(ix.storage, INDEX_NAME, toc.generation, toc.segments)
+            generation, segments = committed_segments(ix)
+            whoosh_index.clean_files(ix.storage, INDEX_NAME, generation, segments)
             shutil.rmtree(self.path / f"{INDEX_NAME}.tmp", ignore_errors=True)
 
     def _open(self) -> Any:
@@ -427,64 +356,13 @@ class SearchIndex:
         with self._whoosh_trouble():
             return int(self._open().doc_count())
 
-    def search(
-        self,
-        plan: QueryPlan,
-        *,
-        limit: int,
-        sort_by_date: bool = False,
-        expansions: Callable[[list[str]], dict[str, list[str]]] | None = None,
-        texts: Callable[[list[str]], dict[str, str]] | None = None,
-        only: PaperSet | None = None,
-        strict: bool = False,
-    ) -> IndexResults:
-        """Run a planned query: parse, correct spelling, expand acronyms, filter, rank.
+    @contextmanager
+    def searcher(self, weighting: Any) -> Iterator[Any]:
+        """A Whoosh searcher scoring with `weighting`, for the whole of one search.
 
-        `expansions` looks up acronyms and long forms; `texts` gives the title and abstract
-        of papers by id, for the proximity re-ranking; `only` restricts the papers (the
-        user's `is:starred`, `tag:`); `strict` is for watches (see `ranking.run`).
+        Every failure inside the block, the caller's work on the searcher included, is
+        reported as `IndexDamagedError` (see `_reading_trouble`).
         """
-        from paperidx import ranking
-
         ix = self._open()
-        with self._reading_trouble(), ix.searcher(weighting=ranking.weighting()) as searcher:
-            allowed = None
-            if only is not None:
-                allowed = ranking.DocFilter.of_papers(searcher, only.ids, only.allow)
-            return ranking.run(
-                searcher,
-                plan,
-                limit=limit,
-                sort_by_date=sort_by_date,
-                expansions=expansions,
-                texts=texts,
-                only=allowed,
-                strict=strict,
-            )
-
-    def recommend(
-        self,
-        liked: dict[str, str],
-        disliked: dict[str, str],
-        excluded: set[str],
-        *,
-        limit: int,
-        dislike_weight: float | None = None,
-    ) -> list[Recommendation]:
-        """Papers most like the `liked` ones (id -> text); see `ranking.recommend`."""
-        from paperidx import ranking
-
-        ix = self._open()
-        weight = ranking.RECOMMEND_DISLIKE_WEIGHT if dislike_weight is None else dislike_weight
-        with self._reading_trouble(), ix.searcher(weighting=ranking.weighting()) as searcher:
-            return ranking.recommend(
-                searcher, liked, disliked, excluded, limit, dislike_weight=weight
-            )
-
-    def similar(self, paper: StoredPaper, *, limit: int) -> IndexResults:
-        """Papers sharing this one's most distinctive terms."""
-        from paperidx import ranking
-
-        ix = self._open()
-        with self._reading_trouble(), ix.searcher(weighting=ranking.weighting()) as searcher:
-            return ranking.more_like(searcher, paper.searchable_text, paper.id, limit)
+        with self._reading_trouble(), ix.searcher(weighting=weighting) as searcher:
+            yield searcher

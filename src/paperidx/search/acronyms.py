@@ -4,6 +4,9 @@ Mined from abstracts at ingest so that a query for "MoE" also finds papers that 
 "Mixture-of-Experts", and the other way round. A pair counts only when the short form's
 letters can be matched, in order, to the initials (or word starts) of the words just
 before the parenthesis, which keeps "(see Table 1)" and "(ours)" out.
+
+Pure text, no Whoosh. The store keeps the pairs; `search.expansion` uses them at query
+time, looking long forms up in the same `normalize_long_form` spelling they were stored in.
 """
 
 from __future__ import annotations
@@ -13,6 +16,11 @@ import re
 _PARENTHESIZED = re.compile(r"\(\s*([A-Za-z0-9][A-Za-z0-9\-]{1,11}?)s?\s*\)")
 _WORD = re.compile(r"[A-Za-z0-9]+(?:[-'][A-Za-z0-9]+)*")
 MAX_LONG_WORDS = 8
+# Words a long form may hold without giving the acronym a letter: "Reinforcement Learning
+# from Human Feedback (RLHF)", "Mixture-of-Experts (MoE)".
+_FUNCTION_WORDS = frozenset(
+    {"of", "and", "for", "the", "a", "an", "in", "on", "to", "with", "from", "via", "by"}
+)
 
 
 def find_acronyms(text: str) -> list[tuple[str, str]]:
@@ -63,13 +71,9 @@ def _match(target: str, parts: list[str]) -> bool:
     if not parts:
         return not target
     if not target:
-        return all(
-            p in {"of", "and", "for", "the", "a", "an", "in", "on", "to", "with"} for p in parts
-        )
+        return all(p in _FUNCTION_WORDS for p in parts)
     head, rest = parts[0], parts[1:]
-    if head in {"of", "and", "for", "the", "a", "an", "in", "on", "to", "with"} and _match(
-        target, rest
-    ):
+    if head in _FUNCTION_WORDS and _match(target, rest):
         return True
     if not head or head[0] != target[0]:
         return False

@@ -1,11 +1,13 @@
 """Understanding what the user typed, before the index sees it.
 
-Pure text work, no Whoosh: pulling `date:` filters out of the query, noticing malformed
-syntax (an unbalanced quote or parenthesis, a field with nothing after it) and falling back
-to plain words so that no query string ever fails, and spotting acronyms and their long
-forms so both can be searched. Spelling correction needs the index's vocabulary, so it
-lives in `paperidx.index`; this module only decides which words are plain enough to be
-corrected.
+Pure text work, no Whoosh (watch queries are checked with it, by `watch add` and `doctor`,
+without loading the index): pulling `date:`, `is:` and `tag:` filters out of the
+query, noticing malformed syntax (an unbalanced quote or parenthesis, a field with nothing
+after it) and falling back to plain words so that no query string ever fails, and deciding
+whether a query needs the query parser at all. Spelling correction and acronym expansion
+need the index and the library, so they live in `paperidx.search.spelling` and
+`paperidx.search.expansion`; this module only decides which words are plain enough for them
+to touch.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from paperidx.search.fields import QUERY_FIELDS
 from paperidx.state import StateFilter
 
-FIELDS = {"title", "abstract", "author", "authors", "id", "arxiv", "text"}
 _DATE_VALUE = r"\d{4}(?:-\d{2}(?:-\d{2})?)?"
 _DATE_CLAUSE = re.compile(
     rf"(?<!\S)date:(?:(?P<op>[<>]=?)(?P<single>{_DATE_VALUE})"
@@ -115,7 +117,7 @@ _NEEDS_PARSER = re.compile(
     r"\"|(?<!\S)[-+](?=[\w\"(])|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b"
     # Wildcards and fuzzy marks; a "?" ending a word is a question, not a wildcard.
     r"|\w\*|\*\w|\w\?\w|\w~"
-    rf"|(?i:\b(?:{'|'.join(sorted(FIELDS))}):)"
+    rf"|(?i:\b(?:{'|'.join(sorted(QUERY_FIELDS))}):)"
 )
 
 
@@ -130,7 +132,7 @@ def needs_parser(text: str) -> bool:
 
 def plain_words(text: str) -> str:
     """The query with every piece of syntax removed, field names included: just its words."""
-    without_fields = re.sub(rf"(?i)\b(?:{'|'.join(sorted(FIELDS))}):", " ", text)
+    without_fields = re.sub(rf"(?i)\b(?:{'|'.join(sorted(QUERY_FIELDS))}):", " ", text)
     return " ".join(_SYNTAX.sub(" ", without_fields).split())
 
 
@@ -191,3 +193,8 @@ def is_plain_word(token: str) -> bool:
             "ANDMAYBE",
         )
     )
+
+
+def plain_query_words(text: str) -> list[str]:
+    """The query's words that spelling correction and acronym lookup may touch."""
+    return [w for w in text.split() if is_plain_word(w)]

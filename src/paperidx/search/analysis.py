@@ -1,0 +1,192 @@
+"""Text analysis: the index's analyzer, the same analysis for queries, and snippets.
+
+`ANALYZER` is what the index is built with (`paperidx.search.index`) and what queries are
+analysed with here, so the two always agree. `analyse_for` and `term_positions` give the
+same tokens where it matters without stemming every word (most words of an abstract are
+never wanted); tests/test_ranking.py checks them against the analyzer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+from typing import Any
+
+from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
+from whoosh.analysis.filters import STOP_WORDS
+from whoosh.lang.porter2 import exceptional_forms
+from whoosh.lang.porter2 import stem as porter2_stem
+
+# Words with inner hyphens or dots kept together ("gpt-4", "1.8").
+TOKEN_PATTERN = r"\w+(?:[-.]\w+)*"
+
+
+class HyphenFilter(Filter):  # type: ignore[misc]
+    """ "GPT-4" -> "gpt", "4", "gpt4": parts and the joined form, so every spelling matches.
+
+    Part of the pickled schema: moving it (its module or name) makes every index built
+    before unreadable, so a move must come with a new `index.SCHEMA_VERSION`.
+    """
+
+    def __call__(self, tokens: Iterable[Any]) -> Iterator[Any]:
+        for token in tokens:
+            text = token.text
+            if "-" not in text:
+                yield token
+                continue
+            parts = [part for part in text.split("-") if part]
+            for part in parts:
+                token.text = part
+                yield token
+            if len(parts) > 1:
+                token.text = "".join(parts)
+                yield token
+
+
+def _analyzer() -> Any:
+    """Words with inner hyphens or dots kept together ("gpt-4", "1.8"), Whoosh's short stop
+    list, one-letter words kept, Porter2 stems (measured in benchmarks/quality.py)."""
+    return (
+        RegexTokenizer(TOKEN_PATTERN)
+        | HyphenFilter()
+        | LowercaseFilter()
+        | StopFilter(stoplist=STOP_WORDS, minsize=1)
+        | StemFilter(stemfn=porter2_stem, cachesize=-1)
+    )
+
+
+ANALYZER = _analyzer()
+
+_TOKEN = re.compile(TOKEN_PATTERN)
+
+
+@lru_cache(maxsize=1 << 16)
+def analysed(token: str) -> tuple[str, ...]:
+    """The index terms of one raw token (cached: words repeat)."""
+    return tuple(t.text for t in ANALYZER(token))
+
+
+def analyse(text: str) -> list[str]:
+    """The index's analysis of `text`, one raw token at a time."""
+    return [term for match in _TOKEN.finditer(text) for term in analysed(match.group())]
+
+
+def stem(word: str) -> str | None:
+    """The one index term a word gives, or None (a stop word, or a hyphenated word)."""
+    tokens = analysed(word)
+    return tokens[0] if len(tokens) == 1 else None
+
+
+_STOP_WORDS = frozenset(STOP_WORDS)
+_PREFIX = 2
+
+
+def _prefix(text: str) -> str:
+    # Porter2 keeps a word's first letters except that a final "y" may become "i" ("any"
+    # -> "ani"), so prefixes are compared with y and i as one letter.
+    return text[:_PREFIX].replace("y", "i")
+
+
+def _starts_like(word: str, prefixes: frozenset[str]) -> bool:
+    # A stem shorter than the prefix length is its own prefix.
+    if word in exceptional_forms:  # the few words porter2 rewrites whole ("dying" -> "die")
+        return True
+    head = _prefix(word)
+    return head in prefixes or any(head[:n] in prefixes for n in range(1, _PREFIX))
+
+
+def _could_stem_to(word: str, prefixes: frozenset[str]) -> bool:
+    """Whether stemming `word` (or a hyphenated part of it) can give a wanted stem."""
+    if _starts_like(word, prefixes):
+        return True
+    if "-" not in word:
+        return False
+    parts = word.split("-")
+    return any(_starts_like(part, prefixes) for part in [*parts, "".join(parts)])
+
+
+def _placeholders(word: str) -> int:
+    """How many index tokens an unwanted (lower-case) word stands for; positions must stay
+    exact. Mirrors the analyzer: hyphenated words give their parts and the joined form, and
+    stop words give nothing."""
+    parts = [part for part in word.split("-") if part]
+    if len(parts) > 1:
+        parts.append("".join(parts))
+    return sum(part not in _STOP_WORDS for part in parts)
+
+
+def analyse_for(text: str, wanted: set[str]) -> Iterator[tuple[str | None, int, int]]:
+    """(term or None, start, end) for each index token of `text`; only terms in `wanted` are
+    named. Equivalent to `analyse` where it matters and many times faster: most words of an
+    abstract are never stemmed."""
+    prefixes = frozenset(_prefix(term) for term in wanted)
+    for match in _TOKEN.finditer(text):
+        word = match.group().lower()
+        if _could_stem_to(word, prefixes):
+            for term in analysed(match.group()):
+                yield (term if term in wanted else None), match.start(), match.end()
+        else:
+            for _ in range(_placeholders(word)):
+                yield None, match.start(), match.end()
+
+
+def term_positions(text: str, wanted: set[str]) -> tuple[dict[str, list[int]], int]:
+    """Index-token positions of the wanted terms in `text`, and its length in tokens.
+
+    The same positions the analyzer would give, computed in one tight loop: only words that
+    could stem to a wanted term are stemmed; the others are counted (see `_placeholders`).
+    """
+    prefixes = frozenset(_prefix(term) for term in wanted)
+    positions: dict[str, list[int]] = {}
+    position = 0
+    for word in _TOKEN.findall(text.lower()):
+        if _could_stem_to(word, prefixes):
+            for term in analysed(word):
+                if term in wanted:
+                    positions.setdefault(term, []).append(position)
+                position += 1
+        elif "-" in word:
+            position += _placeholders(word)
+        elif word not in _STOP_WORDS:
+            position += 1
+    return positions, position
+
+
+# -- snippets ---------------------------------------------------------------------------
+
+
+def _matches(text: str, terms: set[str]) -> Iterator[tuple[int, int]]:
+    last = -1
+    for term, start, end in analyse_for(text, terms):
+        if term is not None and start != last:
+            last = start
+            yield start, end
+
+
+def snippet(
+    text: str, terms: set[str], width: int = 220
+) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """The stretch of `text` with the most distinct matched terms, and the matches in it."""
+    spans = list(_matches(text, terms))
+    if not spans or len(text) <= width:
+        start = 0
+    else:
+        best, start = -1, 0
+        for index, (first, _) in enumerate(spans):
+            window = {text[s:e].lower() for s, e in spans[index:] if e <= first + width}
+            if len(window) > best:
+                best, start = len(window), first
+        start = max(0, start - 40)
+        boundary = text.rfind(" ", 0, start)
+        start = boundary + 1 if start and boundary >= 0 else start
+    end = min(len(text), start + width)
+    if end < len(text):
+        boundary = text.rfind(" ", start, end)
+        end = boundary if boundary > start else end
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if end < len(text) else ""
+    shown = prefix + text[start:end] + suffix
+    offset = len(prefix) - start
+    inside = tuple((s + offset, e + offset) for s, e in spans if s >= start and e <= end)
+    return shown, inside
