@@ -317,7 +317,7 @@ def test_narrowing_to_a_few_papers_matches_what_the_whole_search_finds_there(
     from paperidx.search.ranking import PaperSet
 
     with Library.open(Path(library)) as opened:
-        index = opened._index()
+        index = opened._sync.index()
         every = [p.id for p in opened.list_papers()]
         plan = plan_query(query)
         whole = ranking.run(index, plan, limit=100, strict=True, expansions=None)

@@ -1,9 +1,9 @@
 """The library: the one API the CLI (and any other program) uses.
 
 Data flows one way: input -> parser -> validated `Paper` -> record store -> search index.
-The store commits first (one transaction per input file); the index then catches up to the
-store's revision. If anything dies in between, the next command notices the index is
-behind and catches it up, so the two never drift for long and no paper is ever lost.
+This module is the API: ingest, read, search, the user's state and watches. Keeping the
+index in step with the store is `paperidx.index_sync`; the checks of `doctor` are
+`paperidx.doctor`.
 """
 
 from __future__ import annotations
@@ -11,21 +11,18 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import ExitStack
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from paperidx import state
 from paperidx.errors import (
-    IndexDamagedError,
     InputError,
-    LibraryError,
-    LockTimeoutError,
     NotFoundError,
     UsageError,
 )
+from paperidx.index_sync import IndexSync, Progress, Tracker, tracked
 from paperidx.locking import writer_lock
 from paperidx.parsing.base import CarriedWatch, Notice, ParseOptions, RawRecord, Skipped
 from paperidx.paths import LibraryPaths, resolve_home
@@ -44,14 +41,9 @@ from paperidx.store import Store, StoreWriter
 if TYPE_CHECKING:
     from paperidx.models import Paper
     from paperidx.reading import Source
-    from paperidx.search.index import SearchIndex
     from paperidx.search.ranking import IndexResults
 
 T = TypeVar("T")
-Progress = Callable[[str], None]
-# (what is being done, how many so far, how many in all when known)
-Tracker = Callable[[str, int, int | None], None]
-PROGRESS_EVERY = 250
 # A limit no library reaches: every match of a query.
 EVERY_MATCH = 10_000_000
 # The most recently starred (and read) papers a recommendation starts from.
@@ -73,17 +65,6 @@ def _untracked(_what: str, _done: int, _total: int | None) -> None:
     return None
 
 
-def _tracked(items: Iterable[T], what: str, total: int | None, track: Tracker) -> Iterator[T]:
-    """Pass `items` through, telling `track` how far along they are every few hundred."""
-    done = 0
-    for item in items:
-        yield item
-        done += 1
-        if done % PROGRESS_EVERY == 0:
-            track(what, done, total)
-    track(what, done, total)
-
-
 class Library:
     """A paperidx library in one folder (see `paperidx.paths`)."""
 
@@ -99,6 +80,7 @@ class Library:
         self.on_progress = on_progress
         self._store: Store | None = None
         self._store_verified = False
+        self._sync = IndexSync(paths, on_message, on_progress)
 
     @classmethod
     def open(
@@ -139,97 +121,6 @@ class Library:
             self._store_verified = True
         return self._store
 
-    def _index(self) -> SearchIndex:
-        from paperidx.search.index import SearchIndex
-
-        return SearchIndex(self.paths.index)
-
-    def _catch_up_index(self, store: Store) -> int:
-        """Bring the index up to the store's revision (writer lock held). Returns papers indexed.
-
-        Whatever is wrong with the index -- missing, damaged, built by another version,
-        older than its state file, ahead of the store -- it is rebuilt from the store, and
-        the user is told why (a first build is silent).
-        """
-        index = self._index()
-        target = store.revision()
-        try:
-            state = index.check()
-            if state is not None:
-                return self._index_changes(index, store, state.revision, target)
-        except IndexDamagedError as damage:
-            self.on_message(f"{damage}: rebuilding it from the record store")
-            return self._rebuild_index(store)
-        if target > 0:  # not a first build: the index was there and has gone
-            self.on_message(
-                f"the search index at {index.path} is missing: rebuilding it from the record store"
-            )
-        return self._rebuild_index(store)
-
-    def _index_changes(self, index: SearchIndex, store: Store, done: int, target: int) -> int:
-        """Index what changed between revisions `done` and `target`, then verify the count.
-
-        Raises `IndexDamagedError` when the index cannot be trusted (ahead of the store, or
-        holding another number of papers: a lost or doubled Whoosh commit shows only here).
-        """
-        from paperidx.search.index import BULK_THRESHOLD
-
-        if done > target:
-            raise IndexDamagedError(
-                f"the search index at {index.path} is ahead of the record store "
-                f"(revision {done}, the store is at {target})"
-            )
-        indexed = 0
-        if done < target:
-            pending = store.count_changed(done)
-            changed = _tracked(store.iter_changed(done), "indexing", pending, self.on_progress)
-            indexed = index.apply(changed, fresh=False, bulk=pending >= BULK_THRESHOLD)
-            index.mark_revision(target)
-        documents, papers = index.doc_count(), store.count()
-        if documents != papers:
-            raise IndexDamagedError(
-                f"the search index at {index.path} holds {documents} papers, "
-                f"the record store {papers}"
-            )
-        return indexed
-
-    def _rebuild_index(self, store: Store) -> int:
-        """A new index from every paper in the store (writer lock held)."""
-        target = store.revision()
-        papers = _tracked(store.iter_changed(0), "indexing", store.count(), self.on_progress)
-        return self._index().rebuild(papers, target)
-
-    def _readable_index(self, store: Store) -> SearchIndex:
-        """The index for a read command, caught up or repaired first when no writer is busy.
-
-        While a writer works, a usable index is read as it is: it lags by at most what the
-        running ingest adds, which the writer indexes itself when it is done. A missing or
-        damaged index cannot be read at all, so then the reader waits (bounded, saying so)
-        for the writer lock and repairs the index if the writer has not.
-        """
-        index = self._index()
-        try:
-            state = index.check()
-        except IndexDamagedError:
-            state = None  # _catch_up_index says what is wrong when it repairs it
-        if state is not None and state.revision == store.revision():
-            return index
-        if state is None:
-            with writer_lock(
-                self.paths.lock, purpose="search index repair", on_wait=self.on_message
-            ):
-                self._catch_up_index(store)
-            return index
-        try:
-            with writer_lock(self.paths.lock, purpose="search index update", wait_seconds=0):
-                self._catch_up_index(store)
-        except LockTimeoutError:
-            pass  # a writer is at work; it catches the index up when it is done
-        except LibraryError as error:
-            # E.g. a read-only library: the index is usable, only not up to date.
-            self.on_message(f"search results may miss recent papers: {error}")
-        return index
-
     # -- ingest ------------------------------------------------------------------------
 
     def ingest(
@@ -241,10 +132,10 @@ class Library:
         report = IngestReport()
         with writer_lock(self.paths.lock, purpose="ingest", on_wait=self.on_message):
             store = self._store_for_writing()
-            self._catch_up_index(store)
+            self._sync.catch_up(store)
             for source in sources:
                 report.files.append(self._ingest_source(store, source, options))
-            self._catch_up_index(store)
+            self._sync.catch_up(store)
             new_ids = {pid for file in report.files for pid in file.new_ids}
             if new_ids:
                 report.watches = self._run_watches(store, new_ids)
@@ -258,7 +149,7 @@ class Library:
             with store.transaction() as writer:
                 for record in records:
                     self._add_record(writer, record, source, file_report)
-            self._catch_up_index(store)
+            self._sync.catch_up(store)
         return file_report
 
     def _ingest_source(self, store: Store, source: Source, options: IngestOptions) -> FileReport:
@@ -277,7 +168,7 @@ class Library:
             lines = _hashing(read_lines(source, options.encoding), digest)
             watches = 0
             with store.transaction() as writer:
-                events = _tracked(
+                events = tracked(
                     parser(lines, parse_options), f"reading {source.name}", None, self.on_progress
                 )
                 for event in events:
@@ -444,7 +335,7 @@ class Library:
             hits = [RawHit(p.id, 0.0) for p in listed]
             return IndexResults(hits, len(hits), notices=plan.notices)
         only = PaperSet(*store.state_selection(plan.state)) if plan.state.active else None
-        return self._read_index(
+        return self._sync.read(
             store,
             lambda index: ranking.run(
                 index,
@@ -463,26 +354,10 @@ class Library:
         store = self._store_for_reading()
         paper = store.resolve(reference)
         result = self._hits(
-            store, self._read_index(store, lambda index: ranking.similar(index, paper, limit=limit))
+            store, self._sync.read(store, lambda index: ranking.similar(index, paper, limit=limit))
         )
         result.query = f"similar to {paper.id}"
         return result
-
-    def _read_index(
-        self, store: Store, read: Callable[[SearchIndex], IndexResults]
-    ) -> IndexResults:
-        """Read the index; damage found only while reading (a corrupt posting list passes
-        every cheaper check) is repaired once from the store, then the read is retried."""
-        index = self._readable_index(store)
-        try:
-            return read(index)
-        except IndexDamagedError as damage:
-            with writer_lock(
-                self.paths.lock, purpose="search index repair", on_wait=self.on_message
-            ):
-                self.on_message(f"{damage}: rebuilding it from the record store")
-                self._rebuild_index(store)
-            return read(self._index())
 
     def _hits(self, store: Store, found: IndexResults) -> SearchResult:
         from paperidx.search.analysis import snippet
@@ -608,7 +483,7 @@ class Library:
 
         # Only the new papers are looked at (matching is narrowed to their ids): over the
         # whole library, five watches walked its posting lists for ~0.3 s at 20k papers.
-        index = self._index()
+        index = self._sync.index()
         new = PaperSet(new_ids, allow=True)
         counts: dict[str, int] = {}
         matched: dict[str, list[str]] = {}
@@ -643,7 +518,7 @@ class Library:
         liked = store.get_many(starred)
         disliked_ids = [pid for pid in read if pid not in liked][:MAX_RECOMMEND_SEEDS]
         disliked = store.get_many(disliked_ids)
-        picks = self._read_index(
+        picks = self._sync.read(
             store,
             lambda index: IndexResults(
                 hits=[
@@ -676,113 +551,13 @@ class Library:
     def reindex(self) -> int:
         """Rebuild the search index from the store. Returns papers indexed."""
         with writer_lock(self.paths.lock, purpose="reindex", on_wait=self.on_message):
-            return self._rebuild_index(self._store_for_reading())
+            return self._sync.rebuild(self._store_for_reading())
 
     def doctor(self, *, fix: bool = False) -> list[Finding]:
-        """Check the store and the search index, and that they agree. Changes nothing, unless
-        `fix`: then an index that fails a check is rebuilt from a sound store, and checked
-        again. A damaged store is only ever reported.
+        """Check the store, the user's state and the search index (see `paperidx.doctor`)."""
+        from paperidx.doctor import doctor
 
-        Runs under the writer lock, so a running ingest is waited for rather than mistaken
-        for drift between the store and the index.
-        """
-        if not self.paths.store.exists():
-            raise NotFoundError(f"no library at {self.paths.home} yet: run 'paperidx ingest' first")
-        with ExitStack() as locked:
-            try:
-                locked.enter_context(
-                    writer_lock(self.paths.lock, purpose="doctor", on_wait=self.on_message)
-                )
-            except LibraryError:
-                if fix:
-                    raise
-                # No lock file can be made (a read-only library): then no writer can be at
-                # work either, and checking without the lock is exact.
-            findings = self._examine()
-            index_fails = any(not f.ok for f in findings if f.check.startswith("index"))
-            if fix and _store_is_sound(findings) and index_fails:
-                self.on_message("rebuilding the search index from the record store")
-                self._rebuild_index(self._store_for_reading())
-                findings = self._examine()
-        return findings
-
-    def _examine(self) -> list[Finding]:
-        from paperidx.store import SCHEMA_VERSION
-
-        try:
-            store = self._store_for_reading()
-            version = store.schema_version()
-            problems = store.integrity_problems()
-        except LibraryError as error:
-            return [Finding(STORE_OPENS, False, str(error))]
-        findings = [
-            Finding(STORE_OPENS, True, str(self.paths.store)),
-            Finding(
-                STORE_INTEGRITY,
-                not problems,
-                "SQLite quick_check: " + ("ok" if not problems else "; ".join(problems[:5])),
-            ),
-            Finding(
-                STORE_SCHEMA,
-                version == SCHEMA_VERSION,
-                f"schema version {version} (this paperidx writes {SCHEMA_VERSION})",
-            ),
-        ]
-        findings.append(_user_state_finding(store))
-        papers, revision = store.count(), store.revision()
-        index = self._index()
-        try:
-            state = index.check()
-            documents = index.doc_count() if state is not None else 0
-        except IndexDamagedError as damage:
-            return [*findings, Finding(INDEX_OPENS, False, str(damage))]
-        if state is None:
-            return [*findings, Finding(INDEX_OPENS, False, f"no search index at {index.path}")]
-        return [
-            *findings,
-            Finding(INDEX_OPENS, True, str(index.path)),
-            Finding(
-                INDEX_REVISION,
-                state.revision == revision,
-                f"index at store revision {state.revision}, the store is at {revision}",
-            ),
-            Finding(
-                INDEX_DOCUMENTS,
-                documents == papers,
-                f"{documents} papers in the index, {papers} in the store",
-            ),
-        ]
-
-
-def _user_state_finding(store: Store) -> Finding:
-    """The user's marks, tags, notes and watches: every row belongs to a stored paper, and
-    every watch's query still parses."""
-    from paperidx.search.plan import syntax_problem
-
-    counts = store.read_state(state.counts)
-    summary = ", ".join(f"{count} {what}" for what, count in counts.items())
-    problems = [
-        f"{n} {table} rows for papers not in the store"
-        for table, n in store.read_state(state.orphans).items()
-    ]
-    for watch in store.read_state(state.watches):
-        problem = syntax_problem(watch.query) or syntax_problem(watch.exclude)
-        if problem:
-            problems.append(f"watch {watch.name!r} has {problem}")
-    return Finding(USER_STATE, not problems, "; ".join(problems) or summary)
-
-
-STORE_OPENS = "store opens"
-STORE_INTEGRITY = "store integrity"
-STORE_SCHEMA = "store schema"
-USER_STATE = "user state"
-INDEX_OPENS = "index opens"
-INDEX_REVISION = "index revision"
-INDEX_DOCUMENTS = "index documents"
-
-
-def _store_is_sound(findings: list[Finding]) -> bool:
-    return all(f.ok for f in findings if f.check.startswith("store"))
+        return doctor(self._store_for_reading, self._sync, fix=fix)
 
 
 def _with_carried_provenance(paper: Paper, record: RawRecord) -> Paper:
