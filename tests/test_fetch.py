@@ -21,11 +21,11 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from typer.testing import CliRunner
 
 from paperidx import fetching
-from paperidx.cli import app
 from paperidx.errors import ExitCode
+
+from .conftest import invoke
 
 HERE = Path(__file__).resolve().parent
 RESPONSES = HERE / "fixtures" / "responses"
@@ -37,15 +37,13 @@ RSS = FEEDS / "arxiv-rss-2026-09-24-cs.LG+cs.AI+cs.CL+stat.ML.xml"
 API_ERROR = FEEDS / "arxiv-api-error-incorrect-id.xml"
 ENV = (fetching.HF_URL_ENV, fetching.ARXIV_URL_ENV, fetching.ARXIV_RSS_URL_ENV)
 
-runner = CliRunner()
-
 
 def run(*args: str) -> Any:
-    return runner.invoke(app, ["fetch", *args], catch_exceptions=False)
+    return invoke("fetch", *args)
 
 
 def show(reference: str) -> dict[str, Any]:
-    result = runner.invoke(app, ["show", reference, "-f", "json"], catch_exceptions=False)
+    result = invoke("show", reference, "-f", "json")
     assert result.exit_code == 0, result.stderr
     shown: dict[str, Any] = json.loads(result.stdout)
     return shown

@@ -25,6 +25,7 @@ from paperidx.errors import ExitCode
 from paperidx.models import paper_id
 from paperidx.reading import Source, read_lines
 
+from .conftest import invoke
 from .reliability_support import (
     assert_store_and_index_agree,
     cli,
@@ -286,11 +287,8 @@ def test_a_read_only_library_folder_is_refused_in_one_line(
 
 
 def test_binary_on_standard_input_is_refused(library: set[str]) -> None:
-    from typer.testing import CliRunner
 
-    from paperidx.cli import app
-
-    result = CliRunner().invoke(app, ["ingest", "-"], input=random_bytes_with_nul(4000))
+    result = invoke("ingest", "-", input=random_bytes_with_nul(4000))
     assert_refused_in_one_line(result, "<stdin>", "binary")
 
 

@@ -10,9 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from paperidx.cli import app
 from paperidx.errors import InputError
 from paperidx.parsing import detect_format
 from paperidx.parsing.arxiv_email import (
@@ -22,6 +20,8 @@ from paperidx.parsing.arxiv_email import (
     sniff,
 )
 from paperidx.parsing.base import Notice, ParseEvent, ParseOptions, RawRecord, Skipped
+
+from .conftest import invoke
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 MAILINGS = FIXTURES / "arxiv_email"
@@ -564,11 +564,9 @@ def test_any_arrangement_of_mailing_lines_gives_only_events(lines: list[str]) ->
 def test_cli_ingest_then_show_a_paper_listed_as_new_and_cross_list(tmp_path: Path) -> None:
     path = tmp_path / "cs-mailing.txt"
     path.write_text(DUPLICATED, encoding="utf-8")
-    runner = CliRunner()
-
-    ingested = runner.invoke(app, ["ingest", str(path)])
-    shown = runner.invoke(app, ["show", "2411.00001", "--format", "json"])
-    listed = runner.invoke(app, ["list", "--format", "jsonl"])
+    ingested = invoke("ingest", str(path))
+    shown = invoke("show", "2411.00001", "--format", "json")
+    listed = invoke("list", "--format", "jsonl")
 
     assert ingested.exit_code == 0, ingested.output
     assert "(arxiv-email): 2 parsed, 2 new" in ingested.stderr

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from paperidx.cli import app
 from paperidx.errors import InputError
 from paperidx.parsing import arxiv_page, detect_format
 from paperidx.parsing.base import ParseEvent, ParseOptions, RawRecord, Skipped
+
+from .conftest import invoke
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PAGES = FIXTURES / "arxiv_page"
@@ -581,10 +581,8 @@ def test_rendered_pages_parse_back(
     ],
 )
 def test_cli_ingest_then_show(name: str, shown: str, expected_format: str) -> None:
-    runner = CliRunner()
-
-    ingested = runner.invoke(app, ["ingest", str(PAGES / name)])
-    result = runner.invoke(app, ["show", shown, "--format", "json"])
+    ingested = invoke("ingest", str(PAGES / name))
+    result = invoke("show", shown, "--format", "json")
 
     assert ingested.exit_code == 0, ingested.output
     assert f"({expected_format})" in ingested.stderr

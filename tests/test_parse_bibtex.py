@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from paperidx.cli import app
 from paperidx.errors import InputError
 from paperidx.exporters.bibtex import escape
 from paperidx.parsing import detect_format
 from paperidx.parsing.base import ParseEvent, ParseOptions, RawRecord, Skipped
 from paperidx.parsing.bibtex import bibtex_names, parse, sniff
+
+from .conftest import invoke
 
 FIXTURES = Path(__file__).parent / "fixtures" / "bibtex"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -309,19 +309,18 @@ def test_cli_ingests_a_bib_file_then_shows_and_searches_it(tmp_path: Path) -> No
         + (FIXTURES / "jabref-complex.bib").read_text(encoding="utf-8"),
         encoding="utf-8",
     )
-    runner = CliRunner()
-    result = runner.invoke(app, ["ingest", str(path)])
+    result = invoke("ingest", str(path))
     assert result.exit_code == 0, result.output
 
-    shown = runner.invoke(app, ["show", "2406.06875", "--format", "json"])
+    shown = invoke("show", "2406.06875", "--format", "json")
     assert shown.exit_code == 0, shown.output
     paper = json.loads(shown.stdout)
     assert paper["title"] == "Random Disks of Constant Curvature: The Lattice Story"
     assert paper["authors"] == ["Frank Ferrari"]
 
     # An entry without an abstract is found by its title and by its author.
-    by_title = runner.invoke(app, ["search", "Johnny encrypt"])
+    by_title = invoke("search", "Johnny encrypt")
     assert by_title.exit_code == 0, by_title.output
     assert "Why Johnny" in by_title.stdout
-    by_author = runner.invoke(app, ["search", "Rozinov"])
+    by_author = invoke("search", "Rozinov")
     assert "Are Usability and Security" in by_author.stdout

@@ -9,13 +9,11 @@ from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from paperidx.cli import app
 from paperidx.parsing.base import Notice, ParseOptions, RawRecord, Skipped
 from paperidx.parsing.digest import is_noise, parse_date_line, parse_digest
 
-from .conftest import SAMPLE
+from .conftest import SAMPLE, invoke
 
 TODAY = dt.date(2026, 11, 25)
 
@@ -239,10 +237,9 @@ def test_digest_whose_first_title_starts_with_a_bracket_ingests(tmp_path: Path) 
     assert detect_format(text) == "digest"
     path = tmp_path / "digest.txt"
     path.write_text(text, encoding="utf-8")
-    runner = CliRunner()
-    result = runner.invoke(app, ["ingest", str(path)])
+    result = invoke("ingest", str(path))
     assert result.exit_code == 0, result.output
-    listed = runner.invoke(app, ["list", "--format", "jsonl"])
+    listed = invoke("list", "--format", "jsonl")
     titles = {json.loads(line)["title"] for line in listed.stdout.splitlines()}
     assert titles == {
         "[Re] Reproducibility of Fair Ranking Methods",

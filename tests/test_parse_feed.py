@@ -16,13 +16,13 @@ from xml.sax.saxutils import escape, quoteattr
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from paperidx.cli import app
 from paperidx.errors import InputError
 from paperidx.models import Rejected, validate_raw
 from paperidx.parsing import detect_format, feed
 from paperidx.parsing.base import Notice, ParseEvent, ParseOptions, RawRecord, Skipped
+
+from .conftest import invoke
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "feed"
 ARXIV_RSS = FIXTURES / "arxiv-rss-2026-09-24-cs.LG+cs.AI+cs.CL+stat.ML.xml"
@@ -718,14 +718,12 @@ def test_rendered_items_parse_back(
 
 # --- through the CLI ------------------------------------------------------------------------
 
-runner = CliRunner()
-
 
 def test_cli_detects_feeds_and_shows_a_paper(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["ingest", str(ARXIV_RSS), str(API_2016), str(BIORXIV)])
+    result = invoke("ingest", str(ARXIV_RSS), str(API_2016), str(BIORXIV))
     assert result.exit_code == 0, result.output
 
-    shown = runner.invoke(app, ["show", "2205.06398", "--format", "json"])
+    shown = invoke("show", "2205.06398", "--format", "json")
     assert shown.exit_code == 0, shown.output
     paper = json.loads(shown.stdout)
     assert paper["title"] == "Outlier Detection for Multi-Network Data"
@@ -733,13 +731,13 @@ def test_cli_detects_feeds_and_shows_a_paper(tmp_path: Path) -> None:
     assert paper["doi"] == "10.1093/bioinformatics/btac431"
     assert paper["dates"] == ["2026-09-24"]
 
-    old = json.loads(runner.invoke(app, ["show", "cond-mat/0412498", "--format", "json"]).stdout)
+    old = json.loads(invoke("show", "cond-mat/0412498", "--format", "json").stdout)
     assert old["title"] == "Thermal melting of density waves on the square lattice"
     assert old["published"] == "2004-12-19"
 
 
 def test_cli_reports_an_arxiv_api_error_as_a_failed_file() -> None:
-    result = runner.invoke(app, ["ingest", str(API_ERROR)])
+    result = invoke("ingest", str(API_ERROR))
 
     assert result.exit_code == 3
     assert "arXiv API error: incorrect id format for abc" in result.output

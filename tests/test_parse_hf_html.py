@@ -12,20 +12,19 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from paperidx.cli import app
 from paperidx.errors import ExitCode, InputError
 from paperidx.parsing import detect_format, hf_html, scholar_alert
 from paperidx.parsing.base import ParseEvent, ParseOptions, RawRecord, Skipped
 from paperidx.text import collapse_whitespace
+
+from .conftest import invoke
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hf-html"
 DAILY = FIXTURES / "daily-2026-09-28-excerpt.html"
 DAILY_MARKUP = FIXTURES / "daily-2026-09-28-markup-only.html"
 PAPER = FIXTURES / "paper-page-invented.html"
 PAPER_MARKUP = FIXTURES / "paper-page-invented-markup-only.html"
-runner = CliRunner()
 
 DAILY_IDS = ["2609.31620", "2609.18703", "2609.31093", "2609.31394"]
 DAILY_TITLES = [
@@ -219,7 +218,7 @@ def test_generic_html_is_not_claimed() -> None:
 def test_generic_html_is_refused_through_the_cli(tmp_path: Path) -> None:
     path = tmp_path / "blog.html"
     path.write_text(BLOG, encoding="utf-8")
-    result = runner.invoke(app, ["ingest", str(path)])
+    result = invoke("ingest", str(path))
     assert result.exit_code == ExitCode.INPUT
     assert "not a digest paperidx can read (looks like HTML without papers)" in result.stderr
     assert "Traceback" not in result.output
@@ -288,6 +287,7 @@ from paperidx.errors import InputError
 from paperidx.parsing import parser_for
 from paperidx.parsing.base import ParseOptions, RawRecord
 from paperidx.reading import Source, read_lines
+
 path = Path(sys.argv[1])
 outcome = 0
 try:
@@ -412,10 +412,10 @@ def test_rendered_pages_parse_back(papers: list[tuple[str, list[str]]], with_dat
 
 
 def test_cli_ingests_a_saved_daily_page_and_shows_a_paper() -> None:
-    result = runner.invoke(app, ["ingest", str(DAILY)])
+    result = invoke("ingest", str(DAILY))
     assert result.exit_code == 0, result.output
     assert "(hf-html)" in result.stderr and "4 new" in result.stderr
-    shown = runner.invoke(app, ["show", "2609.31394", "--format", "json"])
+    shown = invoke("show", "2609.31394", "--format", "json")
     assert shown.exit_code == 0, shown.output
     paper = json.loads(shown.stdout)
     assert paper["title"] == DAILY_TITLES[3]

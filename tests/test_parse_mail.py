@@ -13,9 +13,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from paperidx.cli import app
 from paperidx.errors import InputError
 from paperidx.parsing import detect_format
 from paperidx.parsing.arxiv_email import parse_arxiv_email
@@ -29,6 +27,7 @@ from paperidx.parsing.mail import (
     text_parts,
 )
 
+from .conftest import invoke
 from .test_parse_arxiv_email import DUPLICATED, paper, render
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -390,10 +389,8 @@ def test_any_arrangement_of_mail_lines_gives_only_events(lines: list[str]) -> No
 def test_cli_ingest_of_a_saved_mail_then_show(tmp_path: Path) -> None:
     path = tmp_path / "mailing.eml"
     path.write_text(message(DUPLICATED, cte="quoted-printable"), encoding="utf-8")
-    runner = CliRunner()
-
-    ingested = runner.invoke(app, ["ingest", str(path)])
-    shown = runner.invoke(app, ["show", "2411.00001", "--format", "json"])
+    ingested = invoke("ingest", str(path))
+    shown = invoke("show", "2411.00001", "--format", "json")
 
     assert ingested.exit_code == 0, ingested.output
     assert "(email): 2 parsed, 2 new" in ingested.stderr

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from paperidx.cli import app
 from paperidx.parsing import detect_format
 from paperidx.parsing import markdown_digest as md
 from paperidx.parsing.base import ParseEvent, ParseOptions, RawRecord, Skipped
+
+from .conftest import invoke
 
 FIXTURES = Path(__file__).parent / "fixtures" / "markdown_digest"
 CAPTURES = (
@@ -487,26 +487,24 @@ def test_rendered_digest_parses_back(papers: list[tuple[str, list[str], int]], s
 
 
 def test_cli_ingest_and_show(tmp_path: Path) -> None:
-    runner = CliRunner()
     source = tmp_path / "README.md"
     source.write_text((FIXTURES / "cv-arxiv-daily-README.md").read_text(encoding="utf-8"))
-    result = runner.invoke(app, ["ingest", str(source)])
+    result = invoke("ingest", str(source))
     assert result.exit_code == 0, result.output
-    shown = runner.invoke(app, ["show", "2411.01804", "--format", "json"])
+    shown = invoke("show", "2411.01804", "--format", "json")
     assert shown.exit_code == 0, shown.output
     paper = json.loads(shown.stdout)
     assert paper["title"] == "Semantic Masking and Visual Feature Matching for Robust Localization"
     assert paper["authors"] == ["Luisa Mao"]
     assert paper["date"] == "2024-11-08"
-    listed = runner.invoke(app, ["list", "--format", "jsonl"])
+    listed = invoke("list", "--format", "jsonl")
     titles = [json.loads(line)["title"] for line in listed.stdout.splitlines()]
     assert len(titles) == 6 and "SLAM" not in titles
 
 
 def test_cli_ingest_note(tmp_path: Path) -> None:
-    runner = CliRunner()
     source = tmp_path / "note.md"
     source.write_text((FIXTURES / "paper-note-frontmatter-2608.28846.md").read_text("utf-8"))
-    assert runner.invoke(app, ["ingest", str(source)]).exit_code == 0
-    shown = runner.invoke(app, ["show", "2608.28846", "--format", "json"])
+    assert invoke("ingest", str(source)).exit_code == 0
+    shown = invoke("show", "2608.28846", "--format", "json")
     assert json.loads(shown.stdout)["authors"] == ["Prateek Kumar Sikdar", "Arpan Ghosh"]

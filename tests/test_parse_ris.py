@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from paperidx.cli import app
 from paperidx.errors import InputError
 from paperidx.parsing import detect_format
 from paperidx.parsing.base import ParseEvent, ParseOptions, RawRecord, Skipped
 from paperidx.parsing.ris import parse, sniff
+
+from .conftest import invoke
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ris"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -223,10 +223,9 @@ def test_rendered_records_parse_back(
 def test_cli_ingests_an_ris_file_then_shows_it(tmp_path: Path) -> None:
     path = tmp_path / "export.ris"
     path.write_text((FIXTURES / "arxiv-mail.ris").read_text(encoding="utf-8"), encoding="utf-8")
-    runner = CliRunner()
-    result = runner.invoke(app, ["ingest", str(path)])
+    result = invoke("ingest", str(path))
     assert result.exit_code == 0, result.output
-    shown = runner.invoke(app, ["show", "2411.13566", "--format", "json"])
+    shown = invoke("show", "2411.13566", "--format", "json")
     assert shown.exit_code == 0, shown.output
     assert json.loads(shown.stdout)["title"] == (
         "Integrated Water Resource Management in the Segura Hydrographic Basin:"

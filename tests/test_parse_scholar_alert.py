@@ -12,16 +12,15 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from paperidx.cli import app
 from paperidx.errors import ExitCode, InputError
 from paperidx.parsing import detect_format, hf_html, scholar_alert
 from paperidx.parsing.base import ParseEvent, ParseOptions, RawRecord, Skipped
 from paperidx.text import collapse_whitespace
 
+from .conftest import invoke
+
 FIXTURES = Path(__file__).parent / "fixtures" / "scholar-alert"
-runner = CliRunner()
 FURNITURE = (
     "This message was sent",
     "This alert is sent",
@@ -289,6 +288,7 @@ from pathlib import Path
 from paperidx.parsing import parser_for
 from paperidx.parsing.base import ParseOptions, RawRecord
 from paperidx.reading import Source, read_lines
+
 path = Path(sys.argv[1])
 count = sum(isinstance(event, RawRecord) for event in
             parser_for("scholar-alert")(read_lines(Source(path.name, path)), ParseOptions()))
@@ -375,10 +375,10 @@ def test_rendered_alerts_parse_back(results: list[tuple[str, list[str]]]) -> Non
 
 def test_cli_ingests_an_alert_and_shows_a_paper() -> None:
     path = FIXTURES / "bzz-related-research-2019-12-10.html"
-    result = runner.invoke(app, ["ingest", str(path)])
+    result = invoke("ingest", str(path))
     assert result.exit_code == 0, result.output
     assert "(scholar-alert)" in result.stderr and "3 new" in result.stderr
-    shown = runner.invoke(app, ["show", "1912.02015", "--format", "json"])
+    shown = invoke("show", "1912.02015", "--format", "json")
     assert shown.exit_code == 0, shown.output
     paper = json.loads(shown.stdout)
     assert paper["title"] == "Using Sequence-to-Sequence Learning for Repairing C Vulnerabilities"
@@ -390,7 +390,7 @@ def test_cli_ingests_an_alert_and_shows_a_paper() -> None:
 def test_cli_refuses_an_html_page_without_results(tmp_path: Path) -> None:
     path = tmp_path / "page.html"
     path.write_text("<!doctype html><html><body><h3>Hello</h3><p>Blog</p></body></html>\n")
-    result = runner.invoke(app, ["ingest", str(path)])
+    result = invoke("ingest", str(path))
     assert result.exit_code == ExitCode.INPUT
     assert "not a digest paperidx can read (looks like HTML without papers)" in result.stderr
 
@@ -404,11 +404,11 @@ def test_cli_reads_an_alert_inside_an_email(tmp_path: Path) -> None:
         "MIME-Version: 1.0\nContent-Type: text/html; charset=UTF-8\n\n" + body,
         encoding="utf-8",
     )
-    result = runner.invoke(app, ["ingest", str(path)])
+    result = invoke("ingest", str(path))
     assert result.exit_code == 0, result.output
-    shown = runner.invoke(app, ["show", "10.1080/09593985.2026.2699338", "--format", "json"])
+    shown = invoke("show", "10.1080/09593985.2026.2699338", "--format", "json")
     if shown.exit_code != 0:  # `show` may not take DOIs: look the paper up by listing
-        shown = runner.invoke(app, ["list", "--format", "json"])
+        shown = invoke("list", "--format", "json")
         papers = json.loads(shown.stdout)
     else:
         papers = [json.loads(shown.stdout)]

@@ -8,15 +8,14 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from paperidx import store as store_module
-from paperidx.cli import app
 from paperidx.errors import LibraryError
 from paperidx.store import SCHEMA_VERSION, Store
 
+from .conftest import invoke
+
 V1_STORE = Path(__file__).parent / "fixtures" / "library-v1" / "papers.sqlite3"
-runner = CliRunner()
 
 
 def rows(path: Path) -> list[tuple[object, ...]]:
@@ -53,18 +52,18 @@ def test_a_version_1_library_migrates_on_first_use_and_keeps_every_paper(
     v1_library: Path,
 ) -> None:
     before = rows(v1_library)
-    listed = runner.invoke(app, ["list", "--format", "json"])
+    listed = invoke("list", "--format", "json")
     assert listed.exit_code == 0, listed.output
     assert user_version(v1_library) == SCHEMA_VERSION
     assert rows(v1_library) == before
     assert {p["id"] for p in json.loads(listed.stdout)} == {r[0] for r in before}
-    shown = json.loads(runner.invoke(app, ["show", "2405.17430", "--format", "json"]).stdout)
+    shown = json.loads(invoke("show", "2405.17430", "--format", "json").stdout)
     assert shown["doi"] is None and shown["published"] is None and "user" not in shown
     # The user's tables came with the migration: marks work on the old library.
-    assert runner.invoke(app, ["mark", "2405.17430", "star"]).exit_code == 0
+    assert invoke("mark", "2405.17430", "star").exit_code == 0
     assert rows(v1_library) == before
     # The index (absent from the fixture) is built from the migrated store.
-    found = runner.invoke(app, ["search", "transformers", "--format", "json"])
+    found = invoke("search", "transformers", "--format", "json")
     assert found.exit_code == 0 and json.loads(found.stdout)
 
 
@@ -78,8 +77,8 @@ def test_a_migrated_library_takes_new_fields(v1_library: Path, tmp_path: Path) -
     }
     path = tmp_path / "new.jsonl"
     path.write_text(json.dumps(record) + "\n")
-    assert runner.invoke(app, ["ingest", str(path)]).exit_code == 0
-    shown = json.loads(runner.invoke(app, ["show", "10.1234/abc.5", "--format", "json"]).stdout)
+    assert invoke("ingest", str(path)).exit_code == 0
+    shown = json.loads(invoke("show", "10.1234/abc.5", "--format", "json").stdout)
     assert shown["doi"] == "10.1234/abc.5" and shown["published"] == "2024-11-07"
     assert len(rows(v1_library)) == 18
 

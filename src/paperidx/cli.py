@@ -13,7 +13,6 @@ import enum
 import functools
 import itertools
 import os
-import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,6 +23,7 @@ import typer
 
 from paperidx import __version__
 from paperidx.errors import ExitCode, PaperidxError
+from paperidx.lazyre import lazy_compile
 from paperidx.parsing import FORMAT_NAMES
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from paperidx.render import OutputFormat
     from paperidx.results import StoredPaper
 
-_RELATIVE_DAY = re.compile(r"^(\d{1,5})([dDwW])$")
+_RELATIVE_DAY = lazy_compile(r"^(\d{1,5})([dDwW])$")
 P = ParamSpec("P")
 R = TypeVar("R")
 

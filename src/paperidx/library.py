@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -24,7 +24,6 @@ from paperidx.errors import (
 )
 from paperidx.index_sync import IndexSync, Progress, Tracker, tracked
 from paperidx.locking import writer_lock
-from paperidx.parsing.base import CarriedWatch, Notice, ParseOptions, RawRecord, Skipped
 from paperidx.paths import LibraryPaths, resolve_home
 from paperidx.results import (
     FileReport,
@@ -40,6 +39,7 @@ from paperidx.store import Store, StoreWriter
 
 if TYPE_CHECKING:
     from paperidx.models import Paper
+    from paperidx.parsing.base import CarriedWatch, ParseOptions, RawRecord
     from paperidx.reading import Source
     from paperidx.search.ranking import IndexResults
 
@@ -54,7 +54,8 @@ MAX_RECOMMEND_SEEDS = 100
 class IngestOptions:
     format: str | None = None
     encoding: str | None = None
-    parse: ParseOptions = field(default_factory=ParseOptions)
+    # None: what the input says, and today's date (see `paperidx.parsing.base.ParseOptions`).
+    parse: ParseOptions | None = None
 
 
 def _quiet(_message: str) -> None:
@@ -154,6 +155,7 @@ class Library:
 
     def _ingest_source(self, store: Store, source: Source, options: IngestOptions) -> FileReport:
         from paperidx.parsing import detect_format, parser_for, unreadable
+        from paperidx.parsing.base import CarriedWatch, Notice, ParseOptions, RawRecord, Skipped
         from paperidx.reading import read_head, read_lines
 
         report = FileReport(source=source.name, format=options.format or "?")
@@ -163,7 +165,7 @@ class Library:
             if options.format is None:
                 report.format = detect_format(head, source.name)
             parser = parser_for(report.format)
-            parse_options = replace(options.parse, source_name=source.path.name)
+            parse_options = replace(options.parse or ParseOptions(), source_name=source.path.name)
             digest = hashlib.sha256()
             lines = _hashing(read_lines(source, options.encoding), digest)
             watches = 0

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from paperidx.errors import InputError
+from paperidx.lazyre import lazy_compile
 
 CHUNK = 1 << 16
 SNIFF_BYTES = 8192
@@ -63,7 +64,7 @@ _BINARY_MAGIC = {
     b"\xff\xd8\xff": "a JPEG image",
     b"GIF8": "a GIF image",
 }
-_NEWLINE = re.compile(r"\r\n|\r|\n")
+_NEWLINE = lazy_compile(r"\r\n|\r|\n")
 _BYTE_NEWLINE = re.compile(rb"\r\n|\r|\n")
 
 

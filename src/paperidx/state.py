@@ -11,18 +11,18 @@ read-modify-write of a copy.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from paperidx.errors import UsageError
+from paperidx.lazyre import lazy_compile
 
 MARK_ACTIONS = ("read", "unread", "star", "unstar")
 MAX_NOTE_CHARS = 100_000
-_TAG = re.compile(r"^[\w][\w.\-/:+]{0,63}$")
-_WATCH_NAME = re.compile(r"^[\w][\w.\-]{0,63}$")
+_TAG = lazy_compile(r"^[\w][\w.\-/:+]{0,63}$")
+_WATCH_NAME = lazy_compile(r"^[\w][\w.\-]{0,63}$")
 
 
 def now() -> str:

@@ -4,23 +4,25 @@ from __future__ import annotations
 
 import re
 
+from paperidx.lazyre import lazy_compile
+
 _ARXIV_NEW = r"\d{4}\.\d{4,5}"
 _ARXIV_OLD = r"[a-z][a-z.\-]*/\d{7}"
-_ARXIV_ID = re.compile(
+_ARXIV_ID = lazy_compile(
     rf"^(?:arxiv:\s*|https?://(?:www\.|export\.)?(?:arxiv\.org/(?:abs|pdf)|huggingface\.co/papers)/)?"
     rf"({_ARXIV_NEW}|{_ARXIV_OLD})(?:v\d+)?(?:\.pdf)?/?$",
     re.IGNORECASE,
 )
 
 
-_DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"'<>]+)", re.IGNORECASE)
+_DOI = lazy_compile(r"\b(10\.\d{4,9}/[^\s\"'<>]+)", re.IGNORECASE)
 _DOI_TRAILING = ".,;:)]}>"
-_WHITESPACE = re.compile(r"\s+")
-_URL = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
+_WHITESPACE = lazy_compile(r"\s+")
+_URL = lazy_compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
 _URL_TRAILING = ".,;:!?'\""
 # Terminal control: C0 (except tab), DEL, C1, and the bidirectional overrides that can make
 # text display differently from what it is.
-_UNSAFE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_UNSAFE = lazy_compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def collapse_whitespace(text: str) -> str:

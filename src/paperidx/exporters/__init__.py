@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
@@ -80,6 +79,8 @@ def atomic_file(path: Path) -> Iterator[TextIO]:
 def _temporary_beside(path: Path) -> tuple[int, str]:
     if path.is_dir():
         raise OutputError(f"cannot write {path}: it is a directory")
+    import tempfile  # only `export --output` writes files: keep printing commands light
+
     try:
         return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as error:

@@ -13,16 +13,25 @@ from __future__ import annotations
 import functools
 import importlib
 import re
+from typing import TYPE_CHECKING, Any
 
 from paperidx.errors import InputError
-from paperidx.parsing.base import (
-    InputFormat,
-    ParseEvent,
-    ParseOptions,
-    Parser,
-    RawRecord,
-    Skipped,
-)
+
+if TYPE_CHECKING:
+    from paperidx.parsing.base import InputFormat, Parser
+
+# The record types, re-exported on first use: every command imports this package for
+# FORMAT_NAMES, and only ingest needs the dataclasses behind these names.
+_FROM_BASE = ("InputFormat", "ParseEvent", "ParseOptions", "RawRecord", "Skipped")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_BASE:
+        from paperidx.parsing import base
+
+        return getattr(base, name)
+    raise AttributeError(f"module 'paperidx.parsing' has no attribute {name!r}")
+
 
 __all__ = [
     "FORMAT_NAMES",

@@ -9,10 +9,11 @@ rejected, so every format is held to the same rules.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from paperidx.lazyre import lazy_compile
 
 
 @dataclass(slots=True)
@@ -82,7 +83,7 @@ class ParseOptions:
     source_name: str | None = None
 
 
-_DAY_IN_NAME = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_DAY_IN_NAME = lazy_compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
 def date_in_name(name: str | None) -> dt.date | None:

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import re
 
-_PARENTHESIZED = re.compile(r"\(\s*([A-Za-z0-9][A-Za-z0-9\-]{1,11}?)s?\s*\)")
-_WORD = re.compile(r"[A-Za-z0-9]+(?:[-'][A-Za-z0-9]+)*")
+from paperidx.lazyre import lazy_compile
+
+_PARENTHESIZED = lazy_compile(r"\(\s*([A-Za-z0-9][A-Za-z0-9\-]{1,11}?)s?\s*\)")
+_WORD = lazy_compile(r"[A-Za-z0-9]+(?:[-'][A-Za-z0-9]+)*")
 MAX_LONG_WORDS = 8
 # Words a long form may hold without giving the acronym a letter: "Reinforcement Learning
 # from Human Feedback (RLHF)", "Mixture-of-Experts (MoE)".

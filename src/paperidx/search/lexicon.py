@@ -21,13 +21,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
+from paperidx.lazyre import lazy_compile
+
 DATA = Path(__file__).with_name("lexicon")
 ACRONYMS_FILE = "acronyms.tsv.gz"
 WORDS_FILE = "words.tsv.gz"
 # Inflections tried when a word itself is not in the vocabulary ("tricking" -> "trick"):
 # the vocabulary holds the words papers use, not every form of them.
 _SUFFIXES = ("ing", "ed", "es", "s", "er", "ers", "ly")
-_LETTERS_ONLY = re.compile(r"[a-z]+")
+_LETTERS_ONLY = lazy_compile(r"[a-z]+")
 # A word typed in lower case is taken as an acronym when at least this share of the papers
 # using it define it as one ("lora": most; "clip", "map": few).
 LOWER_CASE_ACRONYM_SHARE = 0.1
@@ -216,7 +218,7 @@ def knows(word: str) -> bool:
     return bool(parts) and all(_knows_part(part) for part in parts)
 
 
-_SHORT_VOWEL_END = re.compile(r"(?:^|[^aeiou])[aeiou][^aeiouwxy]$")
+_SHORT_VOWEL_END = lazy_compile(r"(?:^|[^aeiou])[aeiou][^aeiouwxy]$")
 
 
 def _knows_part(part: str) -> bool:

@@ -16,27 +16,28 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from paperidx.lazyre import lazy_compile
 from paperidx.search.fields import QUERY_FIELDS
 from paperidx.state import StateFilter
 
 _DATE_VALUE = r"\d{4}(?:-\d{2}(?:-\d{2})?)?"
-_DATE_CLAUSE = re.compile(
+_DATE_CLAUSE = lazy_compile(
     rf"(?<!\S)date:(?:(?P<op>[<>]=?)(?P<single>{_DATE_VALUE})"
     rf"|\[\s*(?P<low>{_DATE_VALUE})?\s+(?:to|TO)\s+(?P<high>{_DATE_VALUE})?\s*\]"
     rf"|(?P<from>{_DATE_VALUE})\.\.(?P<to>{_DATE_VALUE})?"
     rf"|(?P<exact>{_DATE_VALUE}))(?!\S)"
 )
 # The user's own state as filters: `is:starred`, `is:read`, `is:unread`, `tag:NAME`.
-_STATE_CLAUSE = re.compile(
+_STATE_CLAUSE = lazy_compile(
     r"(?<!\S)(?:is:(?P<is>starred|unstarred|read|unread)|tag:(?P<tag>[\w][\w.\-/:+]*))(?!\S)",
     re.IGNORECASE,
 )
-_FUZZY_DISTANCE = re.compile(r"~(\d+)")
+_FUZZY_DISTANCE = lazy_compile(r"~(\d+)")
 MAX_FUZZY_EDITS = 2
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_SYNTAX = re.compile(r"[\"()\[\]{}:*?~^+\\]|(?<!\w)-|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b")
-_FIELD_PREFIX = re.compile(r"(?<![\w\"])(\w+):")
-_PLAIN_WORD = re.compile(r"^[^\W_][\w'\-]*$")
+_CONTROL = lazy_compile(r"[\x00-\x1f\x7f-\x9f]")
+_SYNTAX = lazy_compile(r"[\"()\[\]{}:*?~^+\\]|(?<!\w)-|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b")
+_FIELD_PREFIX = lazy_compile(r"(?<![\w\"])(\w+):")
+_PLAIN_WORD = lazy_compile(r"^[^\W_][\w'\-]*$")
 
 
 @dataclass(slots=True)
@@ -113,7 +114,7 @@ def syntax_problem(text: str) -> str | None:
     return None
 
 
-_NEEDS_PARSER = re.compile(
+_NEEDS_PARSER = lazy_compile(
     r"\"|(?<!\S)[-+](?=[\w\"(])|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b"
     # Wildcards and fuzzy marks; a "?" ending a word is a question, not a wildcard.
     r"|\w\*|\*\w|\w\?\w|\w~"

@@ -8,11 +8,11 @@ parser chokes on falls back to its plain words.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from whoosh import qparser, query
 
+from paperidx.lazyre import lazy_compile
 from paperidx.search import fields
 from paperidx.search.plan import plain_words
 from paperidx.search.tuning import TITLE_WEIGHT
@@ -31,8 +31,8 @@ def parser(schema: Any) -> Any:
     return qp
 
 
-_MINUS = re.compile(r"(?:(?<=\s)|^)-(?=[\w\"(])")
-_PLUS = re.compile(r"(?:(?<=\s)|^)\+(?=[\w\"(])")
+_MINUS = lazy_compile(r"(?:(?<=\s)|^)-(?=[\w\"(])")
+_PLUS = lazy_compile(r"(?:(?<=\s)|^)\+(?=[\w\"(])")
 
 
 def _operators(text: str) -> str:
