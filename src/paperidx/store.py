@@ -325,9 +325,7 @@ class Store:
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             self._db.execute("COMMIT")
         except BaseException:
-            if self._db.in_transaction:
-                with suppress(sqlite3.Error):
-                    self._db.execute("ROLLBACK")
+            self._roll_back()
             raise
 
     def schema_version(self) -> int:
@@ -557,9 +555,7 @@ class Store:
                 yield self._db
                 self._db.execute("COMMIT")
             except BaseException:
-                if self._db.in_transaction:
-                    with suppress(sqlite3.Error):
-                        self._db.execute("ROLLBACK")
+                self._roll_back()
                 raise
 
     def integrity_problems(self) -> list[str]:
@@ -580,12 +576,15 @@ class Store:
                 writer.finish()
                 self._db.execute("COMMIT")
             except BaseException:
-                # SQLite has already rolled back after some errors (a full disk, an I/O
-                # error); a second ROLLBACK would fail and hide the error that matters.
-                if self._db.in_transaction:
-                    with suppress(sqlite3.Error):
-                        self._db.execute("ROLLBACK")
+                self._roll_back()
                 raise
+
+    def _roll_back(self) -> None:
+        # SQLite has already rolled back after some errors (a full disk, an I/O error); a
+        # second ROLLBACK would fail and hide the error that matters.
+        if self._db.in_transaction:
+            with suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
 
 
 def _date_clauses(since: dt.date | None, until: dt.date | None) -> tuple[list[str], list[Any]]:

@@ -34,6 +34,7 @@ from paperidx.parsing.common import (
     split_authors,
     strip_markup,
 )
+from paperidx.parsing.jsonl import looks_like_json_lines
 from paperidx.text import collapse_whitespace
 
 _URL = lazy_compile(r"^https?://\S+$")
@@ -219,7 +220,7 @@ def sniff(head: str) -> float:
     `summary` and `publishedAt`, never `issued` or `container-title`.
     """
     text = head.lstrip("\ufeff \t\r\n")
-    if text[:1] not in ("[", "{") or _looks_like_json_lines(text):
+    if text[:1] not in ("[", "{") or looks_like_json_lines(text):
         return 0.0
     keys = {match.group(1) for match in _CSL_KEY.finditer(text[:8192])}
     if '"message-type"' in text[:400] and "title" in keys:  # a Crossref API envelope
@@ -229,17 +230,6 @@ def sniff(head: str) -> float:
     if "title" in keys and keys & {"issued", "date-parts", "container-title"} and "family" in keys:
         return 0.7
     return 0.0
-
-
-def _looks_like_json_lines(text: str) -> bool:
-    first_line, newline, rest = text.partition("\n")
-    if not newline or not rest.lstrip().startswith(("{", "[")):
-        return False
-    try:
-        json.loads(first_line)
-    except (ValueError, RecursionError):
-        return False
-    return True
 
 
 FORMAT = InputFormat(

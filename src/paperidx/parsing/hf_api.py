@@ -47,6 +47,7 @@ from paperidx.parsing.base import (
     date_in_name,
 )
 from paperidx.parsing.json_positions import element_lines
+from paperidx.parsing.jsonl import looks_like_json_lines
 from paperidx.text import collapse_whitespace, find_urls, normalize_arxiv_id
 
 LIST_KEYS = ("data", "papers", "items", "results")
@@ -71,20 +72,9 @@ def sniff(head: str) -> float:
     same keys: this parser reads one JSON document, so it must not claim those files.
     """
     text = head.lstrip("\ufeff \t\r\n")
-    if text[:1] not in ("[", "{") or _looks_like_json_lines(text):
+    if text[:1] not in ("[", "{") or looks_like_json_lines(text):
         return 0.0
     return 0.9 if _HF_KEYS.search(text) is not None else 0.0
-
-
-def _looks_like_json_lines(text: str) -> bool:
-    first_line, newline, rest = text.partition("\n")
-    if not newline or not rest.lstrip().startswith(("{", "[")):
-        return False
-    try:
-        json.loads(first_line)
-    except (ValueError, RecursionError):
-        return False  # a pretty-printed document: its first line is not a whole value
-    return True
 
 
 def bare_arxiv_id(value: object) -> str | None:

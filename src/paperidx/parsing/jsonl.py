@@ -178,6 +178,20 @@ def _dates(value: Mapping[str, Any]) -> list[dt.date]:
     return sorted(set(parsed))
 
 
+def looks_like_json_lines(text: str) -> bool:
+    """Whether `text` (a file's head) is JSON Lines: a whole JSON value on its first line,
+    and another object or array after it. Formats that read one JSON document must not
+    claim such files."""
+    first_line, newline, rest = text.partition("\n")
+    if not newline or not rest.lstrip().startswith(("{", "[")):
+        return False
+    try:
+        json.loads(first_line)
+    except (ValueError, RecursionError):
+        return False  # a pretty-printed document: its first line is not a whole value
+    return True
+
+
 def sniff_jsonl(head: str) -> float:
     text = head.lstrip("\ufeff \t\r\n")
     first = text.split("\n", 1)[0]
