@@ -45,9 +45,11 @@ from paperidx.search.rerank import Texts, rerank
 from paperidx.search.syntax import matched_terms, parse, parser
 from paperidx.search.tuning import (
     KEY_TERMS,
+    QUESTION_WORDS,
     RECOMMEND_DISLIKE_WEIGHT,
     RECOMMEND_NEIGHBOURS,
     RERANK_DEPTH,
+    SHORT_QUERY_WORDS,
 )
 
 
@@ -224,6 +226,20 @@ def _ids(searcher: Any, scored: list[tuple[int, float]]) -> list[tuple[str, floa
     return [(searcher.stored_fields(doc)[fields.ID], score) for doc, score in scored]
 
 
+def _question_words_out(
+    text: str, alternatives: dict[str, list[str]]
+) -> tuple[str, dict[str, list[str]]]:
+    """A long plain query without the words that only make it a question, and without the
+    acronyms of long forms it happens to spell out: in a sentence, "language models" is
+    plain words, and its acronym "LM" finds "Horizon-LM" and "LM-Head"."""
+    kept = [w for w in text.split() if w.lower().strip("?.,!;'\"") not in QUESTION_WORDS]
+    typed_out = {phrase for phrase in alternatives if " " in phrase}
+    return (
+        " ".join(kept) or text,
+        {phrase: forms for phrase, forms in alternatives.items() if phrase not in typed_out},
+    )
+
+
 def _plain_search(
     searcher: Any,
     text: str,
@@ -234,6 +250,8 @@ def _plain_search(
     texts: Texts | None,
     only: DocFilter | None,
 ) -> tuple[list[tuple[str, float]], int, set[str], str]:
+    if len(text.split()) > SHORT_QUERY_WORDS:
+        text, alternatives = _question_words_out(text, alternatives)
     weights: dict[str, float] = dict(Counter(analyse(text)))
     typed = set(weights)
     for term, extra in term_weights(alternatives).items():

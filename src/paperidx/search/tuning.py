@@ -49,6 +49,42 @@ SHORTEST_CORRECTED = 4
 # ... while a long question is full of words no paper uses: only clear typos (long words)
 # are worth fixing there.
 SHORTEST_CORRECTED_IN_LONG_QUERY = 7
+# In a query longer than SHORT_QUERY_WORDS, these words say how it is asked, not what it is
+# about ("how well do LLMs follow long instructions": "how", "do"), and a paper titled "How
+# Well Do ..." on another subject matched them; they are left out of the scoring (measured on
+# the question queries of benchmarks/hf_judged.py, and CISI's and Cranfield's questions).
+QUESTION_WORDS = frozenset(
+    [
+        "how",
+        "why",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "where",
+        "do",
+        "does",
+        "did",
+        "doing",
+        "make",
+        "making",
+        "makes",
+        "get",
+        "getting",
+        "gets",
+        "thing",
+        "things",
+        "way",
+        "ways",
+        "one",
+        "ones",
+        "them",
+        "they",
+        "their",
+        "there",
+    ]
+)
 # Longer "words" are identifiers or garbage; their one-edit neighbourhood is huge.
 LONGEST_WORD = 30
 
