@@ -34,3 +34,13 @@ def test_every_commands_help_example_is_in_the_readme() -> None:
     assert len(examples) >= 15
     missing = [example for example in examples if example not in readme]
     assert not missing, f"README lacks: {missing}"
+
+
+def test_the_format_choices_are_the_writers_formats() -> None:
+    """`--format` lists exactly what the renderers and exporters write (one vocabulary)."""
+    from paperidx.cli import ExportChoice, OutputChoice
+    from paperidx.exporters import EXPORT_FORMATS
+    from paperidx.render import OUTPUT_FORMATS
+
+    assert [c.value for c in OutputChoice] == list(OUTPUT_FORMATS)
+    assert [c.value for c in ExportChoice] == list(EXPORT_FORMATS)

@@ -25,6 +25,7 @@ from paperidx import __version__
 from paperidx.errors import ExitCode, PaperidxError
 from paperidx.lazyre import lazy_compile
 from paperidx.parsing import FORMAT_NAMES
+from paperidx.state import MARK_ACTIONS
 
 if TYPE_CHECKING:
     from paperidx.library import Library
@@ -170,7 +171,7 @@ InputFormatName = enum.Enum(  # type: ignore[misc]
 )
 
 MarkAction = enum.Enum(  # type: ignore[misc]
-    "MarkAction", {name: name for name in ("read", "unread", "star", "unstar")}, type=str
+    "MarkAction", {name: name for name in MARK_ACTIONS}, type=str
 )
 
 

@@ -160,11 +160,6 @@ def filter_clause(state: StateFilter, id_column: str) -> tuple[str, list[Any]]:
     return " AND ".join(clauses) or "1", params
 
 
-def matching_ids(db: sqlite3.Connection, state: StateFilter) -> set[str]:
-    where, params = filter_clause(state, "id")
-    return {row[0] for row in db.execute(f"SELECT id FROM papers WHERE {where}", params)}
-
-
 def marked(db: sqlite3.Connection, kind: str, limit: int | None) -> list[str]:
     """Ids of papers marked `starred` or `read`, most recently marked first."""
     column = {"starred": "starred_at", "read": "read_at"}[kind]

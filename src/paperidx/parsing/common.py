@@ -21,6 +21,7 @@ __all__ = [
     "MAX_DOCUMENT_CHARS",
     "MONTHS",
     "find_arxiv_id",
+    "iso_day",
     "join_document",
     "make_date",
     "normalize_arxiv_id",
@@ -61,6 +62,7 @@ _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 _WEEKDAY = r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?"
 
 _ISO_DATE = lazy_compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T\s].*)?$")
+_ISO_START = lazy_compile(r"(\d{4})-(\d{2})-(\d{2})")
 _COMPACT_DATE = lazy_compile(r"^(\d{4})(\d{2})(\d{2})$")
 _DAY_MONTH_YEAR = lazy_compile(
     rf"^{_WEEKDAY}(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH})\.?,?\s+(\d{{4}})\b.*$", re.IGNORECASE
@@ -119,6 +121,13 @@ def parse_date(text: str | None) -> dt.date | None:
             return None
         return make_date(int(parts["y"]), number, int(parts["d"]))
     return None
+
+
+def iso_day(value: object) -> dt.date | None:
+    """The day an ISO 8601 value starts with (`2024-05-27T07:54:25.329Z`), as APIs and page
+    data write timestamps; None for anything else (not a string, not a real day)."""
+    match = _ISO_START.match(value.strip()) if isinstance(value, str) else None
+    return make_date(int(match[1]), int(match[2]), int(match[3])) if match else None
 
 
 def resolve_year(month: int, day: int, today: dt.date, slack_days: int = 2) -> dt.date | None:

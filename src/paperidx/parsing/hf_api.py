@@ -46,6 +46,7 @@ from paperidx.parsing.base import (
     Skipped,
     date_in_name,
 )
+from paperidx.parsing.common import iso_day
 from paperidx.parsing.json_positions import element_lines
 from paperidx.parsing.jsonl import looks_like_json_lines
 from paperidx.text import collapse_whitespace, find_urls, normalize_arxiv_id
@@ -55,7 +56,6 @@ LINK_KEYS = ("githubRepo", "projectPage")
 # A wrapper nested deeper than this is not a wrapping anyone uses; stop looking.
 _MAX_WRAPPER_DEPTH = 4
 
-_ISO_DAY = lazy_compile(r"(\d{4})-(\d{2})-(\d{2})")
 _URL = lazy_compile(r"^https?://\S+$")
 # Keys only the Daily Papers API uses. `"paper_url"` (an HTML-scraped archive) must not match,
 # nor `"summary"` alone: arXiv listings use it too, and the generic JSON reader takes those.
@@ -154,7 +154,7 @@ def _find_elements(
         return f"JSON document is {_kind(value)}, not a list of papers"
     if "paper" in value:
         return _Elements(path, [value], False, date)
-    date = _iso_day(value.get("date")) or date
+    date = iso_day(value.get("date")) or date
     if len(path) < _MAX_WRAPPER_DEPTH:
         for key in LIST_KEYS:
             if isinstance(value.get(key), list | dict):
@@ -245,11 +245,11 @@ def _record(
         line=line,
         authors=_author_names(paper.get("authors")),
         arxiv_id=_arxiv_id_of(paper),
-        date=_iso_day(paper.get("submittedOnDailyAt")) or known_date,
+        date=iso_day(paper.get("submittedOnDailyAt")) or known_date,
         links=_links(paper, abstract),
     )
     if record.date is None:
-        record.date = _iso_day(paper.get("publishedAt")) or _iso_day(item.get("publishedAt"))
+        record.date = iso_day(paper.get("publishedAt")) or iso_day(item.get("publishedAt"))
         if record.date is not None:
             return _FromPublished(record)
     return record
@@ -294,21 +294,6 @@ def _links(paper: dict[Any, Any], abstract: str) -> list[str]:
             if _URL.match(url):
                 links.append(url)
     return list(dict.fromkeys([*links, *find_urls(abstract)]))
-
-
-def _iso_day(value: object) -> dt.date | None:
-    """The date at the start of an ISO 8601 string (`2024-05-27T07:54:25.329Z`)."""
-    if not isinstance(value, str):
-        return None
-    match = _ISO_DAY.match(value.strip())
-    return _valid_date(match) if match else None
-
-
-def _valid_date(match: re.Match[str]) -> dt.date | None:
-    try:
-        return dt.date(int(match[1]), int(match[2]), int(match[3]))
-    except ValueError:
-        return None
 
 
 FORMAT = InputFormat(

@@ -51,7 +51,7 @@ from paperidx.parsing.base import (
     Skipped,
     date_in_name,
 )
-from paperidx.parsing.common import normalize_arxiv_id, parse_date
+from paperidx.parsing.common import iso_day, normalize_arxiv_id, parse_date
 from paperidx.text import collapse_whitespace
 
 # -- streaming HTML, shared with the Scholar alert reader ---------------------------------
@@ -191,7 +191,6 @@ _PAPER_HREF = lazy_compile(
     re.IGNORECASE,
 )
 _DAY_PATH = lazy_compile(r"/papers/date/(\d{4}-\d{2}-\d{2})\b")
-_ISO_DAY = lazy_compile(r"^\s*(\d{4}-\d{2}-\d{2})")
 # Cards kept for the markup fallback: a daily page has at most a few hundred.
 _MAX_CARDS = 10_000
 _LINK_KEYS = ("githubRepo", "projectPage")
@@ -338,7 +337,7 @@ class _HFPage(EventParser):
         if not self._is_new(arxiv_id, title):
             return
         summary = _text(paper.get("summary")) or _text(item.get("summary"))
-        featured = _iso_day(paper.get("submittedOnDailyAt"))
+        featured = iso_day(paper.get("submittedOnDailyAt"))
         self.structured += 1
         self.events.append(
             RawRecord(
@@ -349,7 +348,7 @@ class _HFPage(EventParser):
                 arxiv_id=arxiv_id,
                 date=self._day(featured, single),
                 links=_links(arxiv_id, paper),
-                published=_iso_day(paper.get("publishedAt")),
+                published=iso_day(paper.get("publishedAt")),
             )
         )
 
@@ -408,11 +407,6 @@ def _text(value: object) -> str:
 
 def _arxiv_id(value: object) -> str | None:
     return normalize_arxiv_id(value) if isinstance(value, str) else None
-
-
-def _iso_day(value: object) -> dt.date | None:
-    match = _ISO_DAY.match(value) if isinstance(value, str) else None
-    return parse_date(match.group(1)) if match else None
 
 
 def _author_names(authors: object) -> list[str]:

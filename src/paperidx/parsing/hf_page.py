@@ -47,6 +47,7 @@ from typing import Literal
 
 from paperidx.lazyre import lazy_compile
 from paperidx.parsing.base import InputFormat, Notice, ParseEvent, ParseOptions, RawRecord, Skipped
+from paperidx.parsing.common import MONTHS, make_date
 from paperidx.parsing.hf_api import bare_arxiv_id
 from paperidx.text import collapse_whitespace, find_urls
 
@@ -62,12 +63,6 @@ _REFERENCE = lazy_compile(r"^\s*\[(\d+)\]:\s*(\S+)")
 _INLINE_TARGET = lazy_compile(r"\(\s*<?([^\s)>]*)>?(?:\s+\"[^\"]*\")?\s*\)")
 _REFERENCE_TARGET = lazy_compile(r"\[\s*(\d+)\s*\]")
 _BLOCK_CLOSE = lazy_compile(r"^\s*\]")
-_MONTHS = {
-    name: number
-    for number, name in enumerate(
-        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
-    )
-}
 _SHOWN_DATE = lazy_compile(
     r"^\s*(?:(?:published|submitted)\s+on\s+)?"
     r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})"
@@ -137,7 +132,7 @@ def _shown_date(line: str) -> _ShownDate | None:
     match = _SHOWN_DATE.match(line)
     if match:
         year = int(match[3]) if match[3] else None
-        return _ShownDate(_MONTHS[match[1].lower()], int(match[2]), year)
+        return _ShownDate(MONTHS[match[1].lower()], int(match[2]), year)
     iso = _ISO_DATE.fullmatch(line.strip())
     if iso:
         return _ShownDate(int(iso[2]), int(iso[3]), int(iso[1]))
@@ -164,11 +159,11 @@ class _YearResolver:
 
     def resolve(self, shown: _ShownDate) -> dt.date | None:
         if shown.year is not None:
-            return _make_date(shown.year, shown.month, shown.day)
+            return make_date(shown.year, shown.month, shown.day)
         # A year the user gave is taken as is; an inferred one may be a year too late.
         years = (self.year,) if self.latest is None else (self.year, self.year - 1)
         for year in years:
-            candidate = _make_date(year, shown.month, shown.day)
+            candidate = make_date(year, shown.month, shown.day)
             if candidate is None:
                 continue  # Feb 29 outside a leap year
             if self.latest is None or candidate <= self.latest + FUTURE_SLACK:
@@ -188,17 +183,10 @@ class _YearResolver:
         return Notice(message + " (give the year explicitly to override)")
 
 
-def _make_date(year: int, month: int, day: int) -> dt.date | None:
-    try:
-        return dt.date(year, month, day)
-    except ValueError:
-        return None
-
-
 def _date_in_url(url: str | None) -> dt.date | None:
     """`https://huggingface.co/papers/date/2025-01-10` is the daily page of that day."""
     match = re.search(r"/papers/date/(\d{4})-(\d{2})-(\d{2})", url or "")
-    return _make_date(int(match[1]), int(match[2]), int(match[3])) if match else None
+    return make_date(int(match[1]), int(match[2]), int(match[3])) if match else None
 
 
 def _is_search(url: str | None) -> bool:
@@ -256,7 +244,7 @@ def _take_metadata(header: _Header, pairs: Iterable[tuple[str, str]]) -> None:
         elif _CAPTURE_KEYS.search(key) and header.capture_date is None:
             match = _ISO_DATE.search(value)
             if match:
-                header.capture_date = _make_date(int(match[1]), int(match[2]), int(match[3]))
+                header.capture_date = make_date(int(match[1]), int(match[2]), int(match[3]))
 
 
 @dataclass(slots=True)
