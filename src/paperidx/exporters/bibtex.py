@@ -82,9 +82,11 @@ def entry(paper: StoredPaper, key: str) -> str:
 def escape(text: str) -> str:
     """Untrusted text as a BibTeX field's content: TeX specials and controls made literal."""
     escaped = _SPECIAL.sub(lambda match: _ESCAPES[match.group()], inert(text))
-    # TeX prints `--` as an en dash: a hyphen pair in the text stays two hyphens.
-    while "--" in escaped:
-        escaped = escaped.replace("--", "-{}-")
+    # TeX prints `--` as an en dash and `''`/``` `` ``` as curly quotes: a pair in the text
+    # stays two characters.
+    for pair in ("--", "''", "``"):
+        while pair in escaped:
+            escaped = escaped.replace(pair, pair[0] + "{}" + pair[1])
     return escaped
 
 
