@@ -439,7 +439,10 @@ _word = st.text(
     max_size=9,
 )
 _title = st.lists(_word, min_size=2, max_size=10).map(" ".join)
-_name = st.lists(_word, min_size=2, max_size=3).map(" ".join)
+# "and" separates authors in any case ("JOHN SMITH AND JANE DOE"), so it is never part of a name.
+_name = st.lists(_word.filter(lambda w: w.casefold() != "and"), min_size=2, max_size=3).map(
+    " ".join
+)
 _paper = st.tuples(
     _title,
     st.lists(_name, min_size=1, max_size=4, unique=True),

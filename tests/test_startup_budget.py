@@ -68,3 +68,48 @@ def test_search_imports_no_pydantic_and_no_parser(home: Path) -> None:
     assert "whoosh" in modules  # it does search
     assert not {"pydantic", "rich", "defusedxml"} & modules
     assert not {m for m in modules if m.startswith("paperidx.parsing.")}
+
+
+@pytest.mark.parametrize(
+    ("argv", "built"),
+    [
+        (["search", "gaussian splatting"], {"search"}),
+        (["--home", "search", "list", "-n", "3"], {"list"}),  # "search" is --home's value
+        (["--traceback", "watch", "list"], {"watch"}),
+        (["--", "show", "x"], {"show"}),
+        (["serch", "x"], None),  # unknown: the whole app, for its suggestions
+        (["--help"], None),
+        ([], None),
+    ],
+)
+def test_a_run_builds_only_the_command_it_names(argv: list[str], built: set[str] | None) -> None:
+    # Typer makes click parameters of every command it is given, at every start.
+    from typer.main import get_command
+
+    from paperidx.cli import _only_the_invoked_command, app
+
+    group = get_command(_only_the_invoked_command(app, argv))
+    everything = set(get_command(app).commands)  # type: ignore[attr-defined]
+    assert set(group.commands) == (built or everything)  # type: ignore[attr-defined]
+    assert len(everything) > 10
+
+
+def test_the_console_entry_runs_a_command_with_main_options_first(home: Path) -> None:
+    via_main = subprocess.run(
+        [sys.executable, "-m", "paperidx", "--home", str(home), "search", "diffusion", "-n", "3"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert via_main.returncode == 0, via_main.stderr
+    assert via_main.stdout == invoke("--home", str(home), "search", "diffusion", "-n", "3").stdout
+    typo = subprocess.run(
+        [sys.executable, "-m", "paperidx", "--home", str(home), "serch", "x"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert typo.returncode == 2
+    assert "Did you mean 'search'" in typo.stderr

@@ -904,4 +904,48 @@ def recommend(
 
 
 def main() -> None:
-    app(prog_name="paperidx")
+    _only_the_invoked_command(app, sys.argv[1:])(prog_name="paperidx")
+
+
+# Options of the app itself that take a value (the token after them is not a command name).
+_MAIN_OPTIONS_WITH_VALUE = frozenset({"--home"})
+
+
+def _invoked_command(argv: list[str]) -> str | None:
+    """The command `argv` names, past the app's own options; None when it names none."""
+    words = iter(argv)
+    for word in words:
+        if word in _MAIN_OPTIONS_WITH_VALUE:
+            next(words, None)
+        elif word == "--":
+            return next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def _only_the_invoked_command(whole: typer.Typer, argv: list[str]) -> typer.Typer:
+    """`whole` with only the command `argv` runs.
+
+    Typer turns every command's signature into click parameters at every start, ~10 ms for
+    this app: a search pays for all twenty commands. A run needs the one it names; `paperidx`,
+    `--help`, completion and unknown names still get the whole app (the listing, the "No such
+    command" suggestions).
+    """
+    from copy import copy
+
+    from typer.main import get_command_name
+
+    name = _invoked_command(argv)
+    commands = [
+        info
+        for info in whole.registered_commands
+        if name == (info.name or get_command_name(info.callback.__name__ if info.callback else ""))
+    ]
+    groups = [info for info in whole.registered_groups if info.name == name]
+    if not (commands or groups):
+        return whole
+    selected = copy(whole)
+    selected.registered_commands = commands
+    selected.registered_groups = groups
+    return selected
