@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,7 +20,11 @@ from .conftest import SAMPLE, invoke
 
 _PROBE = """
 import json, sys
+import paperidx.cli
 from paperidx.cli import main
+def leave(code):  # reading commands end with os._exit: look at the modules first
+    raise SystemExit(code)
+paperidx.cli._exit_now = leave
 sys.argv = ["paperidx", *sys.argv[1:]]
 try:
     main()
@@ -113,3 +118,61 @@ def test_the_console_entry_runs_a_command_with_main_options_first(home: Path) ->
     )
     assert typo.returncode == 2
     assert "Did you mean 'search'" in typo.stderr
+
+
+def _run(home: Path, *args: str, stdout: Any = subprocess.PIPE) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "paperidx", "--home", str(home), *args],
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (("list", "--format", "json"), 0),
+        (("search", "language models", "-n", "50"), 0),
+        (("stats",), 0),
+        (("show", "0000000000"), 4),  # not found
+        (("search",), 2),  # usage
+    ],
+)
+def test_reading_commands_end_with_all_their_output_and_their_exit_code(
+    home: Path, args: tuple[str, ...], code: int
+) -> None:
+    # Reading commands leave without the interpreter's teardown: nothing may be lost by it.
+    done = _run(home, *args)
+    assert done.returncode == code, done.stderr
+    assert done.stdout == invoke("--home", str(home), *args).stdout
+    assert "Traceback" not in done.stderr
+
+
+def test_a_reader_that_leaves_early_is_not_an_error(home: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "paperidx", "--home", str(home), "list", "--format", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        bufsize=0,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.read(10)
+    process.stdout.close()  # `| head -c 10`
+    assert process.wait(timeout=120) == 0
+    assert process.stderr.read() == b""
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("args", [("list",), ("stats",), ("search", "diffusion"), ("export",)])
+def test_output_that_cannot_be_written_is_one_line_and_exit_1(
+    home: Path, args: tuple[str, ...]
+) -> None:
+    with open("/dev/full", "w") as full:
+        done = _run(home, *args, stdout=full)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "paperidx: error: cannot write the output: No space left on device"
+    ]
