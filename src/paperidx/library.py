@@ -485,21 +485,19 @@ class Library:
 
         # Only the new papers are looked at (matching is narrowed to their ids): over the
         # whole library, five watches walked its posting lists for ~0.3 s at 20k papers.
-        index = self._sync.index()
-        new = PaperSet(new_ids, allow=True)
+        found = ranking.run_many(
+            self._sync.index(),
+            [plan_query(watch_query(watch.query, watch.exclude)) for watch in watches],
+            limit=len(new_ids),
+            expansions=store.alternatives,
+            only=PaperSet(new_ids, allow=True),
+            strict=True,
+        )
+        matched = {
+            watch.name: [hit.paper_id for hit in results.hits]
+            for watch, results in zip(watches, found, strict=True)
+        }
         counts: dict[str, int] = {}
-        matched: dict[str, list[str]] = {}
-        for watch in watches:
-            plan = plan_query(watch_query(watch.query, watch.exclude))
-            found = ranking.run(
-                index,
-                plan,
-                limit=len(new_ids),
-                expansions=store.alternatives,
-                only=new,
-                strict=True,
-            )
-            matched[watch.name] = [h.paper_id for h in found.hits]
         with store.user_transaction(self.on_message) as db:
             for name, ids in matched.items():
                 counts[name] = state.record_hits(db, name, ids)

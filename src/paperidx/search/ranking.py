@@ -109,20 +109,48 @@ def run(
     through the query parser, where an acronym's long form is added as a phrase, never as
     loose words.
     """
+    return run_many(
+        index,
+        [plan],
+        limit=limit,
+        sort_by_date=sort_by_date,
+        expansions=expansions,
+        texts=texts,
+        only=only,
+        strict=strict,
+    )[0]
+
+
+def run_many(
+    index: SearchIndex,
+    plans: list[QueryPlan],
+    *,
+    limit: int,
+    sort_by_date: bool = False,
+    expansions: Expansions | None = None,
+    texts: Texts | None = None,
+    only: PaperSet | None = None,
+    strict: bool = False,
+) -> list[IndexResults]:
+    """`run` for several plans over one searcher and one `only` filter (an ingest's watches:
+    opening a searcher and finding the new papers' documents once, not once per watch)."""
     with index.searcher(first_stage.weighting()) as searcher:
         allowed = None
         if only is not None:
             allowed = DocFilter.of_papers(searcher, only.ids, only.allow)
-        return _run(
-            searcher,
-            plan,
-            limit=limit,
-            sort_by_date=sort_by_date,
-            expansions=expansions,
-            texts=texts,
-            only=allowed,
-            strict=strict,
-        )
+        return [
+            _run(
+                searcher,
+                plan,
+                limit=limit,
+                sort_by_date=sort_by_date,
+                expansions=expansions,
+                texts=texts,
+                only=allowed,
+                strict=strict,
+            )
+            for plan in plans
+        ]
 
 
 def similar(index: SearchIndex, paper: StoredPaper, *, limit: int) -> IndexResults:
