@@ -9,6 +9,7 @@ command runs in a fresh process, as a user runs it.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -139,16 +140,39 @@ def _run(home: Path, *args: str, stdout: Any = subprocess.PIPE) -> subprocess.Co
         (("stats",), 0),
         (("show", "0000000000"), 4),  # not found
         (("search",), 2),  # usage
+        (("watch", "list"), 0),
+        (("similar", "06fc707aba", "-n", "3"), 0),
     ],
 )
-def test_reading_commands_end_with_all_their_output_and_their_exit_code(
+def test_commands_end_with_all_their_output_and_their_exit_code(
     home: Path, args: tuple[str, ...], code: int
 ) -> None:
-    # Reading commands leave without the interpreter's teardown: nothing may be lost by it.
+    # Commands leave without the interpreter's teardown: nothing may be lost by it.
     done = _run(home, *args)
     assert done.returncode == code, done.stderr
     assert done.stdout == invoke("--home", str(home), *args).stdout
     assert "Traceback" not in done.stderr
+
+
+def test_an_ingest_from_stdin_stores_everything_and_leaves_no_temporary_file(
+    tmp_path: Path,
+) -> None:
+    library, scratch = tmp_path / "library", tmp_path / "tmp"
+    scratch.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-m", "paperidx", "--home", str(library), "ingest", "-", "--year", "2024"],
+        input=SAMPLE.read_text(encoding="utf-8"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "TMPDIR": str(scratch)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "67 new" in done.stderr
+    assert list(scratch.iterdir()) == []  # the copy of stdin went with the exit handlers
+    listed = invoke("--home", str(library), "list", "--format", "jsonl").stdout
+    assert len(listed.splitlines()) == 67
 
 
 def test_a_reader_that_leaves_early_is_not_an_error(home: Path) -> None:
