@@ -18,10 +18,9 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 
 # `python3 dev.py fast` runs the quick profile; `dev.py test` the full one, with new random
 # examples every run; CI (`.ci/run`) the full one derandomized, so a landing is judged on the
-# change and never on a newly drawn example (those are found by `dev.py test` and "deep").
+# change and never on a newly drawn example (those are found by `dev.py test`).
 settings.register_profile("dev", max_examples=15, deadline=None)
 settings.register_profile("ci", derandomize=True, deadline=None)
-settings.register_profile("deep", max_examples=2000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 _RUNNER = CliRunner()
