@@ -16,6 +16,7 @@ import json
 import os
 import sqlite3
 import struct
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -182,6 +183,59 @@ def _create_empty(path: Path) -> None:
 
 # SQLite's companion files in WAL mode.
 _SIDE = ("-wal", "-shm")
+# A store found sound is checked in full again after this long, changed or not.
+RECHECK_SECONDS = 7 * 24 * 3600
+
+
+class CheckStamp:
+    """Beside the store, `papers.sqlite3.checked`: when paperidx last found the file sound,
+    and the file's identity (inode, size, modification time) as paperidx left it."""
+
+    SUFFIX = ".checked"
+
+    def __init__(self, checked_at: float, identity: list[int]) -> None:
+        self.checked_at = checked_at
+        self.identity = identity
+
+    @staticmethod
+    def identity_of(path: Path) -> list[int] | None:
+        try:
+            found = os.stat(path)
+        except OSError:
+            return None
+        return [found.st_ino, found.st_size, found.st_mtime_ns]
+
+    @classmethod
+    def read(cls, path: Path) -> CheckStamp | None:
+        try:
+            data = json.loads(path.with_name(path.name + cls.SUFFIX).read_text("utf-8"))
+            return cls(float(data["checked_at"]), [int(n) for n in data["identity"]])
+        except (OSError, ValueError, TypeError, KeyError):
+            return None  # none yet, unreadable or not ours: check in full
+
+    def vouches_for(self, path: Path) -> bool:
+        recent = 0 <= time.time() - self.checked_at < RECHECK_SECONDS
+        return recent and self.identity == self.identity_of(path)
+
+    @classmethod
+    def write(cls, path: Path, checked_at: float) -> None:
+        identity = cls.identity_of(path)
+        target = path.with_name(path.name + cls.SUFFIX)
+        temporary = target.with_name(f".{target.name}.{os.getpid()}")
+        try:
+            if identity is None:
+                target.unlink(missing_ok=True)
+                return
+            temporary.write_text(
+                json.dumps({"checked_at": checked_at, "identity": identity}), "utf-8"
+            )
+            os.replace(temporary, target)
+        except OSError:
+            # A read-only library cannot keep a stamp: it is checked in full each time.
+            with suppress(OSError):
+                temporary.unlink(missing_ok=True)
+
+
 _HEADER_SIZE = 100
 
 
@@ -239,6 +293,8 @@ class Store:
     def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
         self.path = path
         self._db = connection
+        # When this process found the file sound (None: not looked): the stamp to keep.
+        self._sound_since: float | None = None
 
     @classmethod
     def open(cls, path: Path, *, create: bool = True) -> Store:
@@ -333,7 +389,19 @@ class Store:
             return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
     def refuse_if_damaged(self) -> None:
-        """Raise `LibraryError` when SQLite's quick check finds damage (before any write)."""
+        """Raise `LibraryError` when SQLite's quick check finds damage (before any write).
+
+        The check reads the whole file: 30 ms at 20k papers, 0.14 s at 75k with the file
+        cached, seconds without; every `mark` and daily ingest would pay it. So it is skipped
+        when the file is exactly as paperidx left it after a check (`CheckStamp`): same inode,
+        size and modification time, checked less than `RECHECK_SECONDS` ago. A file changed
+        by anything else (a restored backup, a copy, a truncation, another program) is
+        checked in full; `doctor` always checks in full.
+        """
+        stamp = CheckStamp.read(self.path)
+        if stamp is not None and stamp.vouches_for(self.path):
+            self._sound_since = stamp.checked_at
+            return
         problems = self.integrity_problems()
         if problems:
             shown = "; ".join(problems[:3])
@@ -341,9 +409,13 @@ class Store:
                 f"the record store {self.path} is damaged ({shown}); it was left untouched. "
                 "Restore it from a backup, or move it away to start a new library"
             )
+        self._sound_since = time.time()
 
     def close(self) -> None:
         self._db.close()
+        # Closing checkpoints the log into the file: its final state is the one to vouch for.
+        if self._sound_since is not None:
+            CheckStamp.write(self.path, self._sound_since)
 
     # -- reading -----------------------------------------------------------------------
 
