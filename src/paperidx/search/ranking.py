@@ -297,7 +297,9 @@ def _plain_search(
             typed_idf = {t: v for t, v in scored.idf.items() if t in typed}
             ranked = rerank(ranked, typed_idf, texts, searcher.avg_field_length(fields.TEXT) or 1.0)
     parsed = " ".join(f"{t}^{w:.2g}" if w != 1 else t for t, w in weights.items())
-    return ranked[:limit], len(scores), set(weights), f"plain terms: {parsed}"
+    # With `keep`, `scores` holds the best only: the papers scored are counted apart.
+    total = len(scores) if keep is None else scored.matched
+    return ranked[:limit], total, set(weights), f"plain terms: {parsed}"
 
 
 def _syntax_search(
