@@ -160,6 +160,22 @@ def test_explain_says_where_expansions_and_corrections_come_from(library: str) -
     assert "moes → mixture of experts (library)" in explain.lower()
 
 
+def test_a_question_expands_only_what_it_types_as_an_acronym(library: str) -> None:
+    # "more" is not MoRE and "large language models" is not "LLM" in a sentence; "PEFT" and
+    # "LoRA", typed as acronyms, still expand; `--explain` shows what was searched.
+    question = "how can large language models be made to reason more reliably about math"
+    explain = run("--home", library, "search", question, "--explain").stderr
+    assert "expansions" not in explain
+    explain = run(
+        "--home", library, "search", "how do agents use PEFT and LoRA adapters", "--explain"
+    ).stderr.lower()
+    assert "peft → parameter efficient fine tuning" in explain
+    assert "lora → low rank adaptation" in explain
+    # Short queries are typed in any case: "lora" still expands there.
+    explain = run("--home", library, "search", "lora", "--explain").stderr.lower()
+    assert "lora → low rank adaptation" in explain
+
+
 def test_partial_matches_still_appear_after_full_matches(library: str) -> None:
     hits = titles(library, "gaussian splatting deblurring", limit=20)
     assert hits[0] == "Deblurring 3D Gaussian Splatting"

@@ -254,18 +254,20 @@ def _ids(searcher: Any, scored: list[tuple[int, float]]) -> list[tuple[str, floa
     return [(searcher.stored_fields(doc)[fields.ID], score) for doc, score in scored]
 
 
-def _question_words_out(
-    text: str, alternatives: dict[str, list[str]]
-) -> tuple[str, dict[str, list[str]]]:
-    """A long plain query without the words that only make it a question, and without the
-    acronyms of long forms it happens to spell out: in a sentence, "language models" is
-    plain words, and its acronym "LM" finds "Horizon-LM" and "LM-Head"."""
+def _without_question_words(text: str) -> str:
+    """A long plain query without the words that only make it a question."""
     kept = [w for w in text.split() if w.lower().strip("?.,!;'\"") not in QUESTION_WORDS]
-    typed_out = {phrase for phrase in alternatives if " " in phrase}
-    return (
-        " ".join(kept) or text,
-        {phrase: forms for phrase, forms in alternatives.items() if phrase not in typed_out},
-    )
+    return " ".join(kept) or text
+
+
+def _typed_acronyms_only(text: str, alternatives: dict[str, list[str]]) -> dict[str, list[str]]:
+    """In a sentence, only what was typed as an acronym expands. "language models" is plain
+    words (its acronym "LM" finds "Horizon-LM" and "LM-Head"), and so are "more" and "math"
+    (not MoRE, "mixture of relation experts", nor the MATH benchmark): a word expands when
+    it was typed in capitals or with one inside ("LoRA")."""
+    words = [w.strip("?.,!;:'\"()") for w in text.split()]
+    typed = {w.lower() for w in words if w.isupper() or any(c.isupper() for c in w[1:])}
+    return {phrase: forms for phrase, forms in alternatives.items() if phrase in typed}
 
 
 def _plain_search(
@@ -279,7 +281,7 @@ def _plain_search(
     only: DocFilter | None,
 ) -> tuple[list[tuple[str, float]], int, set[str], str]:
     if len(text.split()) > SHORT_QUERY_WORDS:
-        text, alternatives = _question_words_out(text, alternatives)
+        text = _without_question_words(text)
     weights: dict[str, float] = dict(Counter(analyse(text)))
     typed = set(weights)
     for term, extra in term_weights(alternatives).items():
@@ -359,6 +361,8 @@ def _run(
         explanation["kept_as_typed"] = [f"{word} (lexicon)" for word in checked.known]
     found = expansion_alternatives(text, expansions)
     alternatives = found.forms
+    if not (strict or needs_parser(text)) and len(text.split()) > SHORT_QUERY_WORDS:
+        alternatives = _typed_acronyms_only(text, alternatives)
     if alternatives:
         explanation["expansions"] = describe(alternatives, found.sources)
 
