@@ -122,7 +122,7 @@ def index_ids(home: Path) -> list[str]:
     """Every paper id in the search index, duplicates included, read with Whoosh directly."""
     from whoosh import index as whoosh_index
 
-    from paperidx.search.index import INDEX_NAME
+    from paperidx.search.storage import INDEX_NAME
 
     ix = whoosh_index.open_dir(str(home / "index"), indexname=INDEX_NAME)
     with ix.reader() as reader:

@@ -17,7 +17,8 @@ from paperidx.errors import ExitCode
 from paperidx.library import Library
 from paperidx.locking import writer_lock
 from paperidx.paths import LibraryPaths
-from paperidx.search.index import INDEX_NAME, STATE_FILE, SearchIndex
+from paperidx.search.index import STATE_FILE, SearchIndex
+from paperidx.search.storage import INDEX_NAME
 
 from .reliability_support import cli, generated_papers, ingest_in_process, write_jsonl
 

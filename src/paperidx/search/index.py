@@ -16,6 +16,12 @@ rebuilding -- beside the old index, swapped in whole (`SearchIndex.rebuild`).
 
 Only the paper id is stored in the index; titles and abstracts for display come from the
 store, which keeps the index small and ingest fast.
+
+A bulk batch (`PARALLEL_MINIMUM` papers or more: a big ingest, a rebuild) is indexed by
+spawned worker processes, each writing its own segment, added in one commit by this process
+under the locks it holds (`paperidx.search.parallel`, imported only then). The environment
+variable ``PAPERIDX_INDEX_WORKERS`` sets how many (default: one per usable CPU, at most
+four); ``PAPERIDX_INDEX_WORKERS=1`` keeps every write in this process, for debugging.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import struct
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
@@ -42,13 +49,16 @@ from paperidx.errors import IndexDamagedError, LibraryError, PaperidxError
 from paperidx.results import StoredPaper
 from paperidx.search import fields
 from paperidx.search.analysis import ANALYZER
+from paperidx.search.storage import INDEX_NAME, file_storage
 
 # 5: the analyzer's HyphenFilter moved to `paperidx.search.analysis`; Whoosh pickles the
 # schema with the filter's import path, so an index built by version 4 cannot be opened.
 SCHEMA_VERSION = 5
 STATE_FILE = "paperidx-index.json"
-INDEX_NAME = "papers"
 BULK_THRESHOLD = 5_000
+# A bulk batch this large is indexed by worker processes (`paperidx.search.parallel`);
+# below it, starting them costs more than they save.
+PARALLEL_MINIMUM = BULK_THRESHOLD
 # Memory for Whoosh's posting pool when many papers are indexed in one commit.
 BULK_LIMIT_MB = 256
 # paperidx's own writer lock is held around every index write, so Whoosh's lock is only
@@ -112,19 +122,6 @@ def _document(paper: StoredPaper) -> dict[str, Any]:
         fields.ARXIV_ID: paper.arxiv_id or "",
         fields.DATE: int(date.strftime("%Y%m%d")) if date else 0,
     }
-
-
-def _storage(path: Path) -> Any:
-    """Whoosh's file storage without memory-mapping.
-
-    With mmap, Whoosh reads a compound segment by copying each part it opens into memory
-    (`BufferFile` wraps the map in a `BytesIO`): 350 MB per search at 75k papers. Without
-    it, parts are read in place. Compound segments stay: their directory sits at the end of
-    the file, so a truncated segment is noticed as soon as the index is opened.
-    """
-    from whoosh.filedb.filestore import FileStorage
-
-    return FileStorage(str(path), supports_mmap=False)
 
 
 def _damage(path: Path, error: BaseException) -> str:
@@ -245,7 +242,7 @@ class SearchIndex:
             elif self.path.exists() or self.path.is_symlink():
                 self.path.unlink()
             self.path.mkdir(parents=True)
-            ix = _storage(self.path).create_index(build_schema(), indexname=INDEX_NAME)
+            ix = file_storage(self.path).create_index(build_schema(), indexname=INDEX_NAME)
             self._write_state(0, int(ix.latest_generation()))
 
     def rebuild(self, papers: Iterable[StoredPaper], revision: int) -> int:
@@ -282,7 +279,22 @@ class SearchIndex:
         `fresh` (an index known to be empty) skips the delete-before-add of an update; so
         does a paper the index has never held (most papers of a daily ingest), because
         Whoosh's update opens a searcher per document to delete the old copy.
+
+        A `bulk` batch of at least `PARALLEL_MINIMUM` papers is indexed by worker processes
+        (`paperidx.search.parallel`); a smaller one, or any batch on one CPU, by this
+        process alone.
         """
+        if bulk:
+            pending = iter(papers)
+            head = list(islice(pending, PARALLEL_MINIMUM))
+            papers = head
+            if len(head) >= PARALLEL_MINIMUM:
+                from paperidx.search.parallel import worker_count
+
+                papers = chain(head, pending)
+                workers = worker_count()
+                if workers > 1:
+                    return self._apply_in_parallel(papers, fresh=fresh, workers=workers)
         count = 0
         with self._writer(bulk=bulk) as writer:
             with self._whoosh_trouble():
@@ -299,6 +311,29 @@ class SearchIndex:
                 count += 1
         return count
 
+    def _apply_in_parallel(
+        self, papers: Iterable[StoredPaper], *, fresh: bool, workers: int
+    ) -> int:
+        count = 0
+        with self._writer(bulk=True, workers=workers) as writer:
+            with self._whoosh_trouble():
+                # One searcher for every deletion: Whoosh's `update_document` opens one per
+                # document, and the new copies go to the workers anyway.
+                searcher = None if fresh else writer.searcher()
+            try:
+                for paper in papers:
+                    document = _document(paper)
+                    with self._whoosh_trouble():
+                        if searcher is not None and (fields.ID, paper.id) in searcher.reader():
+                            writer.delete_by_term(fields.ID, paper.id, searcher=searcher)
+                        writer.add_document(**document)
+                    count += 1
+            finally:
+                if searcher is not None:
+                    with suppress(*_WHOOSH_DAMAGE):
+                        searcher.close()
+        return count
+
     def mark_revision(self, revision: int) -> None:
         """Record that every store change up to `revision` is in the index."""
         with self._whoosh_trouble():
@@ -306,17 +341,29 @@ class SearchIndex:
         self._write_state(revision, generation)
 
     @contextmanager
-    def _writer(self, *, bulk: bool) -> Iterator[Any]:
-        # One process only: Whoosh's multiprocess writer forks workers that outlive a
-        # parent killed with `kill -9`, and they inherit (and so keep holding) both
-        # Whoosh's lock and paperidx's writer lock, blocking every later writer.
+    def _writer(self, *, bulk: bool, workers: int = 1) -> Iterator[Any]:
+        # Whoosh's own multiprocess writer (MpWriter) is not used: it forks workers that
+        # outlive a parent killed with `kill -9`, and they inherit (and so keep holding) both
+        # Whoosh's lock and paperidx's writer lock, blocking every later writer. With
+        # `workers` > 1 the documents go to spawned workers that can do neither
+        # (`paperidx.search.parallel`).
         with self._whoosh_trouble():
             self._discard_unfinished()
             ix = self._open()
-            writer = ix.writer(
-                limitmb=BULK_LIMIT_MB if bulk else 128,
-                timeout=WHOOSH_LOCK_WAIT_SECONDS,
-            )
+            if workers > 1:
+                from paperidx.search.parallel import ParallelWriter
+
+                writer = ParallelWriter(
+                    ix,
+                    workers=workers,
+                    timeout=WHOOSH_LOCK_WAIT_SECONDS,
+                    limitmb=BULK_LIMIT_MB,
+                )
+            else:
+                writer = ix.writer(
+                    limitmb=BULK_LIMIT_MB if bulk else 128,
+                    timeout=WHOOSH_LOCK_WAIT_SECONDS,
+                )
         try:
             yield writer
             with self._whoosh_trouble():
@@ -324,6 +371,7 @@ class SearchIndex:
         except BaseException:
             from whoosh.writing import IndexingError  # write path only: keep reads light
 
+            # For a parallel build this also stops the workers, before the cleanup below.
             with suppress(IndexingError, *_WHOOSH_DAMAGE):
                 writer.cancel()
             with suppress(LibraryError):
@@ -347,7 +395,7 @@ class SearchIndex:
     def _open(self) -> Any:
         if self._opened is None:
             with self._whoosh_trouble():
-                self._opened = _storage(self.path).open_index(INDEX_NAME)
+                self._opened = file_storage(self.path).open_index(INDEX_NAME)
         return self._opened
 
     # -- reading -----------------------------------------------------------------------
