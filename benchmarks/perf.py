@@ -97,6 +97,8 @@ SHOW_LINE = 1234
 
 TARGET_INGEST = 0.6
 TARGET_READ = 1.3
+# Issue 13: a long natural-language question may cost up to twice the floor (at 75k papers).
+TARGET_LONG = 2.0
 TARGET_DAILY = 3.0
 TARGET_SEARCH_RSS_MB = 150.0
 
@@ -661,7 +663,7 @@ ROWS: list[Row] = [
     ),
     (
         f"search, {len(LONG_QUERIES)} long queries (median)",
-        f"≤ {TARGET_READ}x floor",
+        f"≤ {TARGET_LONG}x floor",
         lambda r, s: _timed(s.long, s.to_floor(s.long), "floor"),
     ),
     (
@@ -734,7 +736,7 @@ def verdicts(result: SizeResult) -> list[str]:
     checks = [
         ("bulk ingest / naive", s.ingest_ratio, TARGET_INGEST),
         ("search (short) / floor", s.to_floor(s.short), TARGET_READ),
-        ("search (long) / floor", s.to_floor(s.long), TARGET_READ),
+        ("search (long) / floor", s.to_floor(s.long), TARGET_LONG),
         ("show prefix / floor", s.to_floor(s.prefix), TARGET_READ),
         ("show arXiv / floor", s.to_floor(s.arxiv), TARGET_READ),
         ("daily ingest / floor", s.to_floor(s.daily), TARGET_DAILY),

@@ -189,7 +189,8 @@ RECHECK_SECONDS = 7 * 24 * 3600
 
 class CheckStamp:
     """Beside the store, `papers.sqlite3.checked`: when paperidx last found the file sound,
-    and the file's identity (inode, size, modification time) as paperidx left it."""
+    and the file's identity (size, modification time in ns) as paperidx left it. Not the
+    inode: a copy that keeps the times (`cp -a`, a backup tool) is the same file."""
 
     SUFFIX = ".checked"
 
@@ -203,7 +204,7 @@ class CheckStamp:
             found = os.stat(path)
         except OSError:
             return None
-        return [found.st_ino, found.st_size, found.st_mtime_ns]
+        return [found.st_size, found.st_mtime_ns]
 
     @classmethod
     def read(cls, path: Path) -> CheckStamp | None:
@@ -393,9 +394,9 @@ class Store:
 
         The check reads the whole file: 30 ms at 20k papers, 0.14 s at 75k with the file
         cached, seconds without; every `mark` and daily ingest would pay it. So it is skipped
-        when the file is exactly as paperidx left it after a check (`CheckStamp`): same inode,
-        size and modification time, checked less than `RECHECK_SECONDS` ago. A file changed
-        by anything else (a restored backup, a copy, a truncation, another program) is
+        when the file is exactly as paperidx left it after a check (`CheckStamp`): same size
+        and modification time, checked less than `RECHECK_SECONDS` ago. A file changed
+        by anything else (an older backup put back, a truncation, another program) is
         checked in full; `doctor` always checks in full.
         """
         stamp = CheckStamp.read(self.path)
