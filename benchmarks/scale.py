@@ -32,6 +32,8 @@ from typing import Any
 
 DEFAULT_RESULTS = Path(__file__).resolve().parent / ".work" / "perf-results.json"
 DEFAULT_AT = (300_000, 2_600_000)
+# Past this (ten times all of arXiv) a crossing is not worth stating.
+BEYOND = 26_000_000
 
 
 @dataclass(frozen=True)
@@ -136,11 +138,10 @@ def table(results: Sequence[dict[str, Any]], at: Sequence[int]) -> str:
         limit = "—"
         if measure.comfortable is not None:
             reach = curve.reaches(measure.comfortable - shift)
-            limit = (
-                f"{_amount(measure.comfortable, measure.unit)} at ~{_papers(reach)}"
-                if reach is not None
-                else "no limit on this fit"
-            )
+            if reach is None or reach > BEYOND:
+                limit = f"past {_papers(BEYOND)} papers on this fit"
+            else:
+                limit = f"{_amount(measure.comfortable, measure.unit)} at ~{_papers(reach)}"
         row = [measure.name, *(_amount(v, measure.unit) for v in values), f"{curve.b:.2f}"]
         row += [_amount(curve.at(n) + shift, measure.unit) for n in at]
         row.append(limit)
