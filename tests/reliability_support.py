@@ -68,7 +68,9 @@ def run_paperidx(home: Path, *args: str, timeout: float = 120) -> subprocess.Com
 
 
 # Runs the CLI after arranging for this process to die by SIGKILL -- no cleanup, no
-# `finally`, exactly like `kill -9` -- on the Nth call of one function.
+# `finally`, exactly like `kill -9` -- on the Nth call of one function. With
+# CHILDREN_FILE_ENV set, it first writes down the pids of its children (read from /proc).
+CHILDREN_FILE_ENV = "PAPERIDX_TEST_CHILDREN_FILE"
 _CRASHING = """
 import importlib, os, signal, sys
 module_name, attribute_path, nth = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -82,24 +84,42 @@ def crashing(*args, **kwargs):
     global calls
     calls += 1
     if calls == nth:
+        children_file = os.environ.get("CHILDREN_FILE_ENV")
+        if children_file:
+            task = f"/proc/{os.getpid()}/task"
+            children = [pid for thread in os.listdir(task)
+                        for pid in open(f"{task}/{thread}/children").read().split()]
+            with open(children_file, "w") as out:
+                out.write(" ".join(children))
         os.kill(os.getpid(), signal.SIGKILL)
     return original(*args, **kwargs)
 setattr(owner, name, crashing)
 sys.argv = ["paperidx", *sys.argv[4:]]
 from paperidx.cli import main
 main()
-"""
+""".replace("CHILDREN_FILE_ENV", CHILDREN_FILE_ENV)
 
 
 def run_crashing_at(
-    home: Path, target: str, nth: int, *args: str, timeout: float = 120
+    home: Path,
+    target: str,
+    nth: int,
+    *args: str,
+    timeout: float = 120,
+    script: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run `paperidx ARGS`, killed with SIGKILL on the `nth` call of `target`
-    (`module:Attribute.path`)."""
+    (`module:Attribute.path`). With `script`, the program runs from that file (written
+    here, without a main guard, as a careless tool would be) rather than from `-c`."""
     module, attribute = target.split(":")
+    program = ["-c", _CRASHING]
+    if script is not None:
+        script.write_text(_CRASHING, encoding="utf-8")
+        program = [str(script)]
     return subprocess.run(
-        [PYTHON, "-c", _CRASHING, module, attribute, str(nth), *args],
-        env=environment(home),
+        [PYTHON, *program, module, attribute, str(nth), *args],
+        env=environment(home) | (env or {}),
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -33,11 +33,13 @@ from paperidx.store import Store
 
 from .conftest import invoke
 from .reliability_support import (
+    CHILDREN_FILE_ENV,
     COMMON_WORD,
     PYTHON,
     assert_store_and_index_agree,
     environment,
     generated_papers,
+    run_crashing_at,
     search_everything_args,
     searched_ids,
     store_ids,
@@ -342,35 +344,6 @@ def test_search_and_show_do_not_load_the_parallel_indexer(real_jsonl: Path, tmp_
 
 # -- kill -9 ---------------------------------------------------------------------------------
 
-# A script file (not `-c`) without a main guard, as a careless tool would be: spawned workers
-# must not run it again. It SIGKILLs itself on the Nth call of one function, first writing
-# down the pids of its children (the workers and multiprocessing's resource tracker).
-_CRASHING_SCRIPT = """
-import importlib, os, signal, sys
-pids_file, module_name, attribute_path, nth = sys.argv[1:5]
-owner = importlib.import_module(module_name)
-*parents, name = attribute_path.split(".")
-for parent in parents:
-    owner = getattr(owner, parent)
-original = getattr(owner, name)
-calls = 0
-def crashing(*args, **kwargs):
-    global calls
-    calls += 1
-    if calls == int(nth):
-        task = f"/proc/{os.getpid()}/task"
-        children = [pid for thread in os.listdir(task)
-                    for pid in open(f"{task}/{thread}/children").read().split()]
-        with open(pids_file, "w") as out:
-            out.write(" ".join(children))
-        os.kill(os.getpid(), signal.SIGKILL)
-    return original(*args, **kwargs)
-setattr(owner, name, crashing)
-sys.argv = ["paperidx", *sys.argv[5:]]
-from paperidx.cli import main
-main()
-"""
-
 
 def _alive(pid: int) -> bool:
     """Running (a zombie no parent has reaped yet is not running)."""
@@ -444,16 +417,17 @@ def test_sigkill_of_the_parent_leaves_no_worker_and_no_lock(
 ) -> None:
     source = tmp_path / "bulk.jsonl"
     papers = write_jsonl(source, generated_papers("parallelkill", BULK_PAPERS))
-    script, pids_file = tmp_path / "crashing.py", tmp_path / "children.txt"
-    script.write_text(_CRASHING_SCRIPT, encoding="utf-8")
-    module, attribute = target.split(":")
-    crashed = subprocess.run(
-        [PYTHON, str(script), str(pids_file), module, attribute, str(nth), "ingest", str(source)],
-        env=environment(library_home) | {parallel.WORKERS_ENV: "2"},
-        capture_output=True,
-        text=True,
+    pids_file = tmp_path / "children.txt"
+    # A script file without a main guard: spawned workers must not run it again.
+    crashed = run_crashing_at(
+        library_home,
+        target,
+        nth,
+        "ingest",
+        str(source),
         timeout=600,
-        check=False,
+        script=tmp_path / "crashing.py",
+        env={parallel.WORKERS_ENV: "2", CHILDREN_FILE_ENV: str(pids_file)},
     )
 
     assert crashed.returncode == -signal.SIGKILL, f"never got {moment}: {crashed.stderr}"
