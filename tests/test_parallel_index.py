@@ -28,10 +28,11 @@ import pytest
 from paperidx.errors import LibraryError
 from paperidx.locking import writer_lock
 from paperidx.paths import LibraryPaths
-from paperidx.search import fields, index, parallel, storage
+from paperidx.search import index, parallel, storage
 from paperidx.store import Store
 
 from .conftest import invoke
+from .index_support import index_content, papers_in_order, ranking, segment_count
 from .reliability_support import (
     CHILDREN_FILE_ENV,
     COMMON_WORD,
@@ -103,76 +104,7 @@ def _workers(monkeypatch: pytest.MonkeyPatch, count: int) -> None:
     monkeypatch.setattr(index, "PARALLEL_MINIMUM", FORCED_MINIMUM)
 
 
-# -- what an index holds -------------------------------------------------------------------
-
-
-def _segment_count(home: Path) -> int:
-    from paperidx.search.first_stage import committed_segments
-
-    return len(
-        committed_segments(storage.file_storage(home / "index").open_index(storage.INDEX_NAME))[1]
-    )
-
-
-def _content(home: Path) -> dict[str, Any]:
-    """Everything a live document holds, keyed by paper id rather than document number:
-    every posting (weight and encoded positions) and every field length."""
-    ix = storage.file_storage(home / "index").open_index(storage.INDEX_NAME)
-    postings: dict[tuple[str, bytes], list[tuple[str, float, bytes]]] = {}
-    lengths: dict[str, tuple[int, ...]] = {}
-    scorable = [name for name in ix.schema.names() if ix.schema[name].scorable]
-    with ix.reader() as reader:
-        leaves = [(reader, 0)] if reader.is_atomic() else list(reader.leaf_readers())
-        for leaf, _offset in leaves:
-            ids = {n: stored[fields.ID] for n, stored in leaf.iter_docs()}
-            for name in scorable:
-                for docnum, paper in ids.items():
-                    lengths.setdefault(paper, ())
-                    lengths[paper] += (leaf.doc_field_length(docnum, name),)
-            for fieldname, text, docnum, weight, value in leaf.iter_postings():
-                if docnum in ids:  # not deleted
-                    postings.setdefault((fieldname, text), []).append((ids[docnum], weight, value))
-    return {
-        "postings": {key: sorted(found) for key, found in postings.items()},
-        "lengths": lengths,
-    }
-
-
-def _ranking(home: Path, query: str) -> list[tuple[str, float]]:
-    done = invoke("--home", str(home), "search", query, "--format", "jsonl", "--limit", "40")
-    assert done.exit_code == 0, done.output
-    return [(row["id"], row["score"]) for row in map(json.loads, done.stdout.splitlines())]
-
-
-def _papers_in_order(home: Path) -> list[str]:
-    """The paper ids of the live documents, by document number."""
-    ix = storage.file_storage(home / "index").open_index(storage.INDEX_NAME)
-    with ix.searcher() as searcher:
-        return [stored[fields.ID] for _, stored in searcher.reader().iter_docs()]
-
-
 # -- the analysis and the segment files ----------------------------------------------------
-
-
-def test_fast_analysis_gives_what_the_analyzer_gives(documents: list[dict[str, Any]]) -> None:
-    schema = index.build_schema()
-    tricky = [
-        "GPT-4 and the-the -x- a-b-c 1.8 3.141 x-- --y e.g. i.e. U.S.-based",
-        "Über-Straße Café naïve ДНК-тест 日本語 THE The the a an of",
-        "",
-        "   ",
-        "the of and",
-        "a-the-b -",
-        "Self-Supervised self-supervised SELF-SUPERVISED",
-    ]
-    for name in (fields.TITLE, fields.TEXT):
-        field = schema[name]
-        assert parallel._analysed_word_by_word(field)
-        fast = parallel._fast_index(field, {})
-        for value in [document[name] for document in documents] + tricky:
-            assert sorted(fast(value)) == sorted(field.index(value)), value
-    for name in (fields.ID, fields.AUTHORS, fields.DATE, fields.ARXIV_ID):
-        assert not parallel._analysed_word_by_word(schema[name])
 
 
 def test_a_worker_writes_the_same_segment_files_as_whoosh(
@@ -217,17 +149,17 @@ def test_parallel_and_single_process_builds_hold_the_same_index(
             _workers(patch, workers)
             done = invoke("--home", str(home), "ingest", str(real_jsonl))
         assert done.exit_code == 0, done.output
-    assert _segment_count(single) == 1
-    assert _segment_count(several) >= 2  # one per worker: the parallel path was taken
+    assert segment_count(single) == 1
+    assert segment_count(several) >= 2  # one per worker: the parallel path was taken
 
     papers = len(store_ids(single))
     for home in (single, several):
         assert index.SearchIndex(home / "index").doc_count() == papers
     # The same documents in the same order: even papers tied on a score rank alike.
-    assert _papers_in_order(several) == _papers_in_order(single)
-    assert _content(several) == _content(single)
+    assert papers_in_order(several) == papers_in_order(single)
+    assert index_content(several) == index_content(single)
     for query in QUERIES:
-        assert _ranking(several, query) == _ranking(single, query), query
+        assert ranking(several, query) == ranking(single, query), query
     some = sorted(store_ids(single))[:: papers // 5]
     for paper in some:
         shown = [invoke("--home", str(h), "show", paper, "-f", "json") for h in (single, several)]
@@ -250,25 +182,25 @@ def test_parallel_and_single_process_builds_hold_the_same_index(
             done = invoke("--home", str(home), "ingest", str(updated))
         assert done.exit_code == 0, done.output
         assert index.SearchIndex(home / "index").doc_count() == papers
-    assert _segment_count(several) >= 3  # the update went to workers too
-    assert _papers_in_order(several) == _papers_in_order(single)
-    assert _content(several) == _content(single)
-    revised = [_ranking(home, marker) for home in (single, several)]
+    assert segment_count(several) >= 3  # the update went to workers too
+    assert papers_in_order(several) == papers_in_order(single)
+    assert index_content(several) == index_content(single)
+    revised = [ranking(home, marker) for home in (single, several)]
     assert len(revised[0]) == 40
     assert revised[1] == revised[0]
     for query in QUERIES[:3]:
-        assert _ranking(several, query) == _ranking(single, query), query
+        assert ranking(several, query) == ranking(single, query), query
 
     # A rebuild (`reindex`): a fresh index beside the old one, swapped in.
     for home, workers in ((single, 1), (several, 2)):
         with monkeypatch.context() as patch:
             _workers(patch, workers)
             assert invoke("--home", str(home), "reindex").exit_code == 0
-    assert (_segment_count(single), _segment_count(several)) == (1, 2)
-    assert _papers_in_order(several) == _papers_in_order(single)
-    assert _content(several) == _content(single)
+    assert (segment_count(single), segment_count(several)) == (1, 2)
+    assert papers_in_order(several) == papers_in_order(single)
+    assert index_content(several) == index_content(single)
     for query in QUERIES[:3]:
-        assert _ranking(several, query) == _ranking(single, query), query
+        assert ranking(several, query) == ranking(single, query), query
     assert invoke("--home", str(several), "doctor", "--format", "tsv").exit_code == 0
 
 
@@ -290,7 +222,7 @@ def test_small_batches_and_one_worker_stay_in_one_process(
     monkeypatch.setenv(parallel.WORKERS_ENV, "1")
     monkeypatch.setattr(index, "PARALLEL_MINIMUM", FORCED_MINIMUM)
     assert invoke("--home", str(home), "reindex").exit_code == 0
-    assert _segment_count(home) == 1
+    assert segment_count(home) == 1
 
 
 def test_worker_count_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

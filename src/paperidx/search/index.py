@@ -359,11 +359,14 @@ class SearchIndex:
                     timeout=WHOOSH_LOCK_WAIT_SECONDS,
                     limitmb=BULK_LIMIT_MB,
                 )
+            elif bulk:
+                # Whoosh's own writer: its posting pool spills to disk, `FastWriter` holds
+                # every posting in memory.
+                writer = ix.writer(limitmb=BULK_LIMIT_MB, timeout=WHOOSH_LOCK_WAIT_SECONDS)
             else:
-                writer = ix.writer(
-                    limitmb=BULK_LIMIT_MB if bulk else 128,
-                    timeout=WHOOSH_LOCK_WAIT_SECONDS,
-                )
+                from paperidx.search.writer import FastWriter  # write path only
+
+                writer = FastWriter(ix, timeout=WHOOSH_LOCK_WAIT_SECONDS)
         try:
             yield writer
             with self._whoosh_trouble():

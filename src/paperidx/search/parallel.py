@@ -33,9 +33,8 @@ it, and once the parent has read them all it knows how many there are and gives 
 worker its run of the rest, sized to finish together. The parent also deletes the old
 copies of updated papers (`SearchIndex._apply_in_parallel`).
 
-Workers analyse text with `_fast_index` (the same terms, positions and weights as the
-field's analyzer, one cached analysis per distinct word) and write postings with the
-segment's lengths read once into memory (`_MemoryLengths`): the two hot spots of a profile.
+Workers write their segments with `paperidx.search.writer.FastWriter` (one analysis per
+distinct word, postings written per term), as every smaller commit of the index does.
 
 Environment: ``PAPERIDX_INDEX_WORKERS=N`` sets the number of worker processes (default
 ``min(usable CPUs, MAX_WORKERS)``); ``PAPERIDX_INDEX_WORKERS=1`` forces the single-process
@@ -53,19 +52,15 @@ import signal
 import sys
 import threading
 import types
-from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from whoosh.analysis import LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
-from whoosh.analysis.analyzers import CompositeAnalyzer
-from whoosh.formats import Positions
 from whoosh.writing import SegmentWriter
 
 from paperidx.errors import LibraryError
-from paperidx.search.analysis import TOKEN_PATTERN, HyphenFilter
+from paperidx.search.writer import FastWriter
 
 WORKERS_ENV = "PAPERIDX_INDEX_WORKERS"
 # Each worker adds a segment that every search then reads, and holds its postings in
@@ -78,8 +73,8 @@ QUEUED_BATCHES = 2
 # the worker: 470 MB for half of 75k papers) and starts a new segment past this many, which
 # a 75k-paper build on two workers stays under (about 140 postings a paper).
 SEGMENT_POSTINGS = 6_000_000
-# The posting pool Whoosh's writer sets up stays empty in a worker (`_SegmentBuilder` keeps
-# its postings itself).
+# The posting pool Whoosh's writer sets up stays empty in a worker (`FastWriter` keeps its
+# postings itself).
 WORKER_LIMIT_MB = 32
 # How long to wait for stopped workers to be gone before giving up on them.
 STOP_SECONDS = 5.0
@@ -427,289 +422,14 @@ def _die_with(parent: int) -> None:
         os._exit(3)
 
 
-def _open_writer(folder: str) -> _SegmentBuilder:
+def _open_writer(folder: str) -> FastWriter:
+    """A worker's writer: no lock (the parent holds it); its segment goes to the parent."""
     from pathlib import Path
 
     from paperidx.search.storage import INDEX_NAME, file_storage
 
     ix = file_storage(Path(folder)).open_index(INDEX_NAME)
-    return _SegmentBuilder(ix)
-
-
-# One term's postings in a segment being built: document numbers, weights, encoded values
-# (positions). Three flat arrays rather than a tuple per posting: a third of the memory.
-_Postings = tuple["array[int]", "array[float]", list[bytes]]
-
-
-class _SegmentBuilder(SegmentWriter):  # type: ignore[misc]
-    """A worker's writer: no lock (the parent holds it), one segment, handed to the parent.
-
-    Whoosh's writer puts every posting in a pool of tuples, sorts the pool, and writes it
-    one posting at a time through `FieldWriter.add_postings`. Documents arrive here in
-    document-number order, so the postings are kept per term instead: only the terms are
-    sorted, and each term's postings are written a block at a time (`_write_term`), with
-    the same bytes as Whoosh's own writer (tests/test_parallel_index.py compares the files).
-    """
-
-    def __init__(self, ix: Any) -> None:
-        # Whoosh's default codec (zlib level 3 for posting blocks): level 1 saves under 1%
-        # of a worker's time, no compression 12% for postings files 2.4 times the size.
-        super().__init__(ix, _lk=False, limitmb=WORKER_LIMIT_MB)
-        # fieldname -> term -> its postings, documents ascending
-        self._terms: dict[str, dict[bytes, _Postings]] = {}
-        self.postings = 0
-        caches: dict[int, dict[str, tuple[bytes, ...]]] = {}
-        for name in self.schema.names():
-            field = self.schema[name]
-            if field.vector or field.separate_spelling():
-                raise ValueError(f"field {name!r}: vectors and spelling are not supported here")
-            if _analysed_word_by_word(field):
-                # This schema is the worker's own copy, never written back to the index.
-                cache = caches.setdefault(id(field.analyzer), {})
-                field.index = _fast_index(field, cache)
-
-    def add_document(self, **fields: Any) -> None:
-        # Whoosh's `SegmentWriter.add_document`, less vectors and spelling (refused above),
-        # with the postings kept per term rather than in the pool.
-        self._check_state()
-        perdocwriter = self.perdocwriter
-        schema = self.schema
-        docnum = self.docnum
-        docboost = self._doc_boost(fields)
-        fieldnames = sorted(name for name in fields if not name.startswith("_"))
-        self._check_fields(schema, fieldnames)
-        perdocwriter.start_doc(docnum)
-        for fieldname in fieldnames:
-            value = fields.get(fieldname)
-            if value is None:
-                continue
-            field = schema[fieldname]
-            length = 0
-            if field.indexed:
-                fieldboost = self._field_boost(fields, fieldname, docboost)
-                terms = self._terms.setdefault(fieldname, {})
-                scorable = field.scorable
-                for text, frequency, weight, encoded in field.index(value):
-                    if scorable:
-                        length += frequency
-                    postings = terms.get(text)
-                    if postings is None:
-                        postings = terms[text] = (array("I"), array("d"), [])
-                    postings[0].append(docnum)
-                    postings[1].append(weight * fieldboost)
-                    postings[2].append(encoded)
-                    self.postings += 1
-            stored = fields.get(f"_stored_{fieldname}", value)
-            perdocwriter.add_field(fieldname, field, stored if field.stored else None, length)
-            column = field.column_type
-            if column and stored is not None:
-                perdocwriter.add_column_value(fieldname, column, field.to_column_value(stored))
-        perdocwriter.finish_doc()
-        self._added = True
-        self.docnum += 1
-
-    def write_segment(self) -> Any:
-        """Write the segment's files and close it (as MpWriter's sub-writers do); the
-        parent adds it to the index."""
-        return self._finalize_segment()
-
-    def _flush_segment(self) -> None:
-        self.perdocwriter.close()
-        reader = self.per_document_reader()
-        try:
-            lengths = _MemoryLengths(reader, self.schema)
-            writer = self.fieldwriter
-            if _writes_blocks(writer):
-                for fieldname in sorted(self._terms):
-                    writer.start_field(fieldname, self.schema[fieldname])
-                    terms = self._terms[fieldname]
-                    for text in sorted(terms):
-                        writer.start_term(text)
-                        _write_term(writer._postwriter, terms[text], lengths.of(fieldname))
-                        writer.finish_term()
-                    writer.finish_field()
-            else:
-                writer.add_postings(self.schema, lengths, self._in_order())
-            writer.close()
-        finally:
-            reader.close()
-        self._terms = {}
-
-    def _in_order(self) -> Iterator[tuple[str, bytes, int, float, bytes]]:
-        """The postings as Whoosh's pool gives them: by field, term, then document."""
-        for fieldname in sorted(self._terms):
-            terms = self._terms[fieldname]
-            for text in sorted(terms):
-                docnums, weights, values = terms[text]
-                for docnum, weight, encoded in zip(docnums, weights, values, strict=True):
-                    yield fieldname, text, docnum, weight, encoded
-
-
-def _writes_blocks(writer: Any) -> bool:
-    """Whether `_write_term` knows this field writer (Whoosh 2.7.4's W3FieldWriter)."""
-    from whoosh.codec.whoosh3 import W3FieldWriter, W3PostingsWriter
-
-    probe = W3PostingsWriter.__init__.__code__.co_names
-    return type(writer) is W3FieldWriter and "_blocklimit" in probe and "_byteids" in probe
-
-
-def _write_term(postwriter: Any, postings: _Postings, lengths: Callable[[int], int | None]) -> None:
-    """One term's postings, a block at a time, exactly as `W3PostingsWriter.add_posting`
-    would buffer them one by one: full blocks of `_blocklimit`, the last one written by
-    `finish_postings` (the caller's `finish_term`)."""
-    limit = postwriter._blocklimit
-    assert not postwriter._byteids
-    docnums, weights, values = postings
-    for start in range(0, len(docnums), limit):
-        end = start + limit
-        ids = docnums[start:end]
-        known = [length for length in map(lengths, ids) if length]
-        highest = max(weights[start:end])
-        postwriter._ids = ids
-        postwriter._weights = array("f", weights[start:end])
-        postwriter._values = _distinct([encoded for encoded in values[start:end] if encoded])
-        # As add_posting: the maximum starts at int 0, pickled as such when nothing beats it.
-        postwriter._maxweight = highest if highest > 0 else 0
-        postwriter._minlength = min(known) if known else None
-        postwriter._maxlength = max(known) if known else 0
-        if end < len(docnums):
-            postwriter._write_block()
-
-
-def _analysed_word_by_word(field: Any) -> bool:
-    """Whether `_fast_index` gives exactly what `field.index` gives: a positions field whose
-    analyzer is paperidx's (`analysis.ANALYZER`): a regex tokenizer whose matches do not
-    depend on their surroundings, then filters that each work on one token alone (the stop
-    filter also renumbers positions, which `_fast_index` mirrors)."""
-    analyzer = getattr(field, "analyzer", None)
-    if not isinstance(field.format, Positions) or not isinstance(analyzer, CompositeAnalyzer):
-        return False
-    kinds = [type(item) for item in analyzer.items]
-    if kinds != [RegexTokenizer, HyphenFilter, LowercaseFilter, StopFilter, StemFilter]:
-        return False
-    tokenizer, stop = analyzer.items[0], analyzer.items[3]
-    return tokenizer.expression.pattern == TOKEN_PATTERN and not tokenizer.gaps and stop.renumber
-
-
-def _fast_index(
-    field: Any, cache: dict[str, tuple[bytes, ...]]
-) -> Callable[..., list[tuple[bytes, int, float, bytes]]]:
-    """`field.index` for a field `_analysed_word_by_word` accepts, many times faster.
-
-    Whoosh runs every token of every document through the whole filter chain (the stemmer
-    has its own cache, but the generators around it cost more than the stemming). Here each
-    distinct word is analysed once, by the field's own analyzer, and its terms are cached.
-    Positions follow Whoosh's stop filter: the first kept term keeps its word's position,
-    each later kept term is one more. tests/test_parallel_index.py compares the two.
-    """
-    analyzer = field.analyzer
-    pattern = analyzer.items[0].expression
-    encode = field.format.encode
-    boost = field.format.field_boost
-    # Most terms occur once in a document: their encoded position lists repeat.
-    once: dict[int, bytes] = {}
-    one = float(1) * boost
-
-    def encoded(places: list[int]) -> bytes:
-        if len(places) == 1:
-            value = once.get(places[0])
-            if value is None:
-                value = once[places[0]] = encode(places)
-            return value
-        return encode(places)  # type: ignore[no-any-return]
-
-    def index(value: str, **_: Any) -> list[tuple[bytes, int, float, bytes]]:
-        positions: dict[bytes, list[int]] = {}
-        first = -1
-        kept = 0
-        for number, word in enumerate(pattern.findall(value)):
-            terms = cache.get(word)
-            if terms is None:
-                terms = tuple(token.text.encode("utf-8") for token in analyzer(word))
-                cache[word] = terms
-            for term in terms:
-                if first < 0:
-                    first = number
-                seen = positions.get(term)
-                if seen is None:
-                    positions[term] = [first + kept]
-                else:
-                    seen.append(first + kept)
-                kept += 1
-        return [
-            (
-                term,
-                len(places),
-                one if len(places) == 1 else float(len(places)) * boost,
-                encoded(places),
-            )
-            for term, places in positions.items()
-        ]
-
-    return index
-
-
-def _distinct(values: list[bytes]) -> list[bytes]:
-    """`values` with no object twice. Whoosh pickles a block's values, and pickle writes an
-    object it has seen before as a back-reference: `_fast_index` shares the encodings of
-    single positions, which would change the bytes written (not what they decode to)."""
-    seen: set[int] = set()
-    for number, value in enumerate(values):
-        if id(value) in seen:
-            values[number] = bytes(bytearray(value))
-        else:
-            seen.add(id(value))
-    return values
-
-
-class _MemoryLengths:
-    """A new segment's per-document field lengths, each field's column read into memory once.
-
-    Whoosh's writer asks the segment's per-document reader for a length for every posting
-    it writes, which without mmap is a seek and a read each: a third of a worker's flush.
-    Falls back to that reader for a field whose column is not as Whoosh 2.7.4 writes it.
-    """
-
-    def __init__(self, reader: Any, schema: Any) -> None:
-        from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
-        from whoosh.util.numeric import byte_to_length
-
-        self._reader = reader
-        # Whoosh answers None for a zero length byte.
-        self._lengths = [byte_to_length(b) if b else None for b in range(256)]
-        self._columns: dict[str, bytes] = {}
-        # Fields with no lengths column (not scorable): Whoosh answers 0, after looking for
-        # the column's file each time.
-        self._none: set[str] = set()
-        for name in schema.names():
-            try:
-                if not reader.has_column(_lenfield(name)):
-                    self._none.add(name)
-                    continue
-                column = reader._cached_reader(_lenfield(name), LENGTHS_COLUMN)
-                data = column._dbfile.get(column._basepos, column._doccount)
-            except (AttributeError, TypeError, ValueError):
-                continue
-            if isinstance(data, bytes) and len(data) == column._doccount:
-                self._columns[name] = data
-
-    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> Any:
-        column = self._columns.get(fieldname)
-        if column is not None:
-            return self._lengths[column[docnum]]
-        if fieldname in self._none:
-            return default
-        return self._reader.doc_field_length(docnum, fieldname, default)
-
-    def of(self, fieldname: str) -> Callable[[int], int | None]:
-        """`doc_field_length` of one field, as a function of the document number."""
-        column = self._columns.get(fieldname)
-        if column is not None:
-            table = self._lengths
-            return lambda docnum: table[column[docnum]]
-        if fieldname in self._none:
-            return lambda docnum: 0
-        return lambda docnum: self._reader.doc_field_length(docnum, fieldname, 0)
+    return FastWriter(ix, lock=False, limitmb=WORKER_LIMIT_MB)
 
 
 __all__ = ["MAX_WORKERS", "WORKERS_ENV", "ParallelWriter", "WorkerFailed", "worker_count"]

@@ -1,0 +1,157 @@
+"""The fast segment writer (`paperidx.search.writer.FastWriter`): what Whoosh's own writer
+writes, byte for byte, for every commit a daily ingest makes, merges and updates included.
+
+Real papers (the shared arXiv slice) go through both writers. No timing is asserted.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from whoosh.writing import SegmentWriter
+
+from paperidx.search import fields, index, storage, writer
+from paperidx.store import Store
+
+from .conftest import invoke
+from .index_support import (
+    ARXIV_SLICE,
+    index_content,
+    papers_in_order,
+    ranking,
+    real_papers,
+    segment_count,
+)
+
+QUERIES = (
+    "gaussian splatting",
+    "large language models reasoning",
+    "graph neural networks",
+    '"neural network"',
+    "title:transformer",
+    "lora OR adapter",
+    "revisedmarker",
+)
+DAYS = 14
+PAPERS_A_DAY = 40
+# Papers of the day before that each day's digest brings again, changed (updates).
+REVISED_A_DAY = 3
+
+
+@pytest.fixture(scope="module")
+def papers() -> list[dict[str, Any]]:
+    if not ARXIV_SLICE.exists():
+        pytest.skip(f"shared data not found at {ARXIV_SLICE}")
+    return real_papers(DAYS * PAPERS_A_DAY)
+
+
+@pytest.fixture(scope="module")
+def documents(
+    papers: list[dict[str, Any]], tmp_path_factory: pytest.TempPathFactory
+) -> list[dict[str, Any]]:
+    """The Whoosh documents of the real papers, as the index receives them."""
+    home = tmp_path_factory.mktemp("documents")
+    source = home / "papers.jsonl"
+    source.write_text("".join(json.dumps(paper) + "\n" for paper in papers), encoding="utf-8")
+    done = invoke("--home", str(home), "ingest", str(source))
+    assert done.exit_code == 0, done.output
+    store = Store.open(home / "papers.sqlite3", create=False)
+    try:
+        return [index._document(paper) for paper in store.iter_changed(0)]
+    finally:
+        store.close()
+
+
+def test_fast_analysis_gives_what_the_analyzer_gives(documents: list[dict[str, Any]]) -> None:
+    schema = index.build_schema()
+    tricky = [
+        "GPT-4 and the-the -x- a-b-c 1.8 3.141 x-- --y e.g. i.e. U.S.-based",
+        "Über-Straße Café naïve ДНК-тест 日本語 THE The the a an of",
+        "",
+        "   ",
+        "the of and",
+        "a-the-b -",
+        "Self-Supervised self-supervised SELF-SUPERVISED",
+    ]
+    for name in (fields.TITLE, fields.TEXT):
+        field = schema[name]
+        assert writer._analysed_word_by_word(field)
+        fast = writer._fast_index(field, {})
+        for value in [document[name] for document in documents] + tricky:
+            assert sorted(fast(value)) == sorted(field.index(value)), value
+    for name in (fields.ID, fields.AUTHORS, fields.DATE, fields.ARXIV_ID):
+        assert not writer._analysed_word_by_word(schema[name])
+
+
+def test_a_commit_writes_the_same_files_as_whoosh(
+    documents: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    written: dict[str, dict[str, bytes]] = {}
+    for kind in ("whoosh", "fast"):
+        folder = tmp_path / kind
+        index.SearchIndex(folder).reset()
+        ix = storage.file_storage(folder).open_index(storage.INDEX_NAME)
+        before = {path.name for path in folder.iterdir()}
+        chosen = SegmentWriter(ix) if kind == "whoosh" else writer.FastWriter(ix)
+        chosen.compound = False  # the segment's files one by one, to compare
+        for document in documents[:PAPERS_A_DAY]:
+            chosen.add_document(**document)
+        name = chosen.get_segment().segment_id()
+        chosen.commit()
+        written[kind] = {
+            path.name.replace(name, "SEGMENT"): path.read_bytes()
+            for path in folder.iterdir()
+            if name in path.name and path.name not in before
+        }
+        assert ix.doc_count() == PAPERS_A_DAY
+    assert sorted(written["fast"]) == sorted(written["whoosh"])
+    assert len(written["whoosh"]) >= 5  # terms, postings, stored fields, lengths, columns
+    for file_name, content in written["whoosh"].items():
+        assert written["fast"][file_name] == content, file_name
+
+
+def _day(papers: list[dict[str, Any]], day: int, folder: Path) -> Path:
+    """Day `day`'s digest: its new papers and a few of yesterday's, revised."""
+    today = papers[day * PAPERS_A_DAY : (day + 1) * PAPERS_A_DAY]
+    if day:
+        yesterday = papers[(day - 1) * PAPERS_A_DAY : day * PAPERS_A_DAY]
+        for paper in yesterday[:REVISED_A_DAY]:
+            revised = dict(paper, summary=f"{paper['summary']} revisedmarker day {day}")
+            today = [*today, revised]
+    path = folder / f"day-{day}.jsonl"
+    path.write_text("".join(json.dumps(paper) + "\n" for paper in today), encoding="utf-8")
+    return path
+
+
+def test_daily_commits_build_the_index_whooshs_writer_builds(
+    papers: list[dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    merges: list[int] = []
+    fast_add_reader = writer.FastWriter.add_reader
+
+    def counted(self: writer.FastWriter, reader: Any) -> None:
+        merges.append(reader.doc_count_all())
+        fast_add_reader(self, reader)
+
+    monkeypatch.setattr(writer.FastWriter, "add_reader", counted)
+    whoosh, fast = tmp_path / "whoosh", tmp_path / "fast"
+    for day in range(DAYS):
+        digest = _day(papers, day, tmp_path)
+        with monkeypatch.context() as patch:
+            patch.setattr(writer, "FastWriter", lambda ix, **options: SegmentWriter(ix, **options))
+            assert invoke("--home", str(whoosh), "ingest", str(digest)).exit_code == 0
+        done = invoke("--home", str(fast), "ingest", str(digest))
+        assert done.exit_code == 0, done.output
+        # The same merges at the same commits, so the same segments.
+        assert segment_count(fast) == segment_count(whoosh), day
+    assert merges, "Whoosh's merge policy never folded a segment in: the test lost its point"
+    assert segment_count(fast) < DAYS  # ...and commits without a merge happened too
+    assert papers_in_order(fast) == papers_in_order(whoosh)
+    assert index_content(fast) == index_content(whoosh)
+    for query in QUERIES:
+        assert ranking(fast, query) == ranking(whoosh, query), query
+    revised = ranking(fast, "revisedmarker")
+    assert len(revised) == (DAYS - 1) * REVISED_A_DAY  # every update replaced its old copy
