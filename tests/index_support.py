@@ -34,10 +34,10 @@ def segment_count(home: Path) -> int:
     )
 
 
-def index_content(home: Path) -> dict[str, Any]:
+def index_content(home: Path, folder: str = "index") -> dict[str, Any]:
     """Everything a live document holds, keyed by paper id rather than document number:
     every posting (weight and encoded positions) and every field length."""
-    ix = storage.file_storage(home / "index").open_index(storage.INDEX_NAME)
+    ix = storage.file_storage(home / folder).open_index(storage.INDEX_NAME)
     postings: dict[tuple[str, bytes], list[tuple[str, float, bytes]]] = {}
     lengths: dict[str, tuple[int, ...]] = {}
     scorable = [name for name in ix.schema.names() if ix.schema[name].scorable]

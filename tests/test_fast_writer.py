@@ -7,6 +7,7 @@ Real papers (the shared arXiv slice) go through both writers. No timing is asser
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -86,31 +87,50 @@ def test_fast_analysis_gives_what_the_analyzer_gives(documents: list[dict[str, A
         assert not writer._analysed_word_by_word(schema[name])
 
 
+def _commit(
+    folder: Path, documents: list[dict[str, Any]], make: Callable[[Any], Any]
+) -> dict[str, bytes]:
+    """One commit of `documents` into a new index; the new segment's files by kind."""
+    index.SearchIndex(folder).reset()
+    ix = storage.file_storage(folder).open_index(storage.INDEX_NAME)
+    before = {path.name for path in folder.iterdir()}
+    chosen = make(ix)
+    chosen.compound = False  # the segment's files one by one, to compare
+    for document in documents:
+        chosen.add_document(**document)
+    name = chosen.get_segment().segment_id()
+    chosen.commit()
+    assert ix.doc_count() == len(documents)
+    return {
+        path.name.replace(name, "SEGMENT"): path.read_bytes()
+        for path in folder.iterdir()
+        if name in path.name and path.name not in before
+    }
+
+
 def test_a_commit_writes_the_same_files_as_whoosh(
+    documents: list[dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(writer, "COMPRESS_FROM", 1)  # as Whoosh: every block compressed
+    day = documents[:PAPERS_A_DAY]
+    whoosh = _commit(tmp_path / "whoosh", day, SegmentWriter)
+    fast = _commit(tmp_path / "fast", day, writer.FastWriter)
+    assert sorted(fast) == sorted(whoosh)
+    assert len(whoosh) >= 5  # terms, postings, stored fields, lengths, columns
+    for file_name, content in whoosh.items():
+        assert fast[file_name] == content, file_name
+
+
+def test_one_posting_blocks_are_stored_as_they_are_and_read_alike(
     documents: list[dict[str, Any]], tmp_path: Path
 ) -> None:
-    written: dict[str, dict[str, bytes]] = {}
-    for kind in ("whoosh", "fast"):
-        folder = tmp_path / kind
-        index.SearchIndex(folder).reset()
-        ix = storage.file_storage(folder).open_index(storage.INDEX_NAME)
-        before = {path.name for path in folder.iterdir()}
-        chosen = SegmentWriter(ix) if kind == "whoosh" else writer.FastWriter(ix)
-        chosen.compound = False  # the segment's files one by one, to compare
-        for document in documents[:PAPERS_A_DAY]:
-            chosen.add_document(**document)
-        name = chosen.get_segment().segment_id()
-        chosen.commit()
-        written[kind] = {
-            path.name.replace(name, "SEGMENT"): path.read_bytes()
-            for path in folder.iterdir()
-            if name in path.name and path.name not in before
-        }
-        assert ix.doc_count() == PAPERS_A_DAY
-    assert sorted(written["fast"]) == sorted(written["whoosh"])
-    assert len(written["whoosh"]) >= 5  # terms, postings, stored fields, lengths, columns
-    for file_name, content in written["whoosh"].items():
-        assert written["fast"][file_name] == content, file_name
+    day = documents[:PAPERS_A_DAY]
+    whoosh = _commit(tmp_path / "whoosh", day, SegmentWriter)
+    fast = _commit(tmp_path / "fast", day, writer.FastWriter)
+    assert sorted(fast) == sorted(whoosh)
+    postings = next(name for name in whoosh if name.endswith(".pst"))
+    assert len(fast[postings]) < len(whoosh[postings])  # zlib only ever grew those blocks
+    assert index_content(tmp_path, "fast") == index_content(tmp_path, "whoosh")
 
 
 def _day(papers: list[dict[str, Any]], day: int, folder: Path) -> Path:

@@ -28,7 +28,7 @@ import pytest
 from paperidx.errors import LibraryError
 from paperidx.locking import writer_lock
 from paperidx.paths import LibraryPaths
-from paperidx.search import index, parallel, storage
+from paperidx.search import index, parallel, storage, writer
 from paperidx.store import Store
 
 from .conftest import invoke
@@ -108,23 +108,24 @@ def _workers(monkeypatch: pytest.MonkeyPatch, count: int) -> None:
 
 
 def test_a_worker_writes_the_same_segment_files_as_whoosh(
-    documents: list[dict[str, Any]], tmp_path: Path
+    documents: list[dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from whoosh.writing import SegmentWriter
 
+    monkeypatch.setattr(writer, "COMPRESS_FROM", 1)  # as Whoosh: every block compressed
     written: dict[str, dict[str, bytes]] = {}
     for kind in ("whoosh", "worker"):
         folder = tmp_path / kind
         index.SearchIndex(folder).reset()
         if kind == "whoosh":
             ix = storage.file_storage(folder).open_index(storage.INDEX_NAME)
-            writer = SegmentWriter(ix, _lk=False)
+            chosen = SegmentWriter(ix, _lk=False)
         else:
-            writer = parallel._open_writer(str(folder))
-        writer.compound = False  # the segment's files one by one, to compare
+            chosen = parallel._open_writer(str(folder))
+        chosen.compound = False  # the segment's files one by one, to compare
         for document in documents[:1500]:
-            writer.add_document(**document)
-        segment = writer._finalize_segment()
+            chosen.add_document(**document)
+        segment = chosen._finalize_segment()
         name = segment.segment_id()
         written[kind] = {
             path.name.replace(name, "SEGMENT"): path.read_bytes()

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from paperidx.errors import ExitCode
 from paperidx.search.plan import plan_query, syntax_problem
 
-from .conftest import SAMPLE, invoke
+from .conftest import REPO, SAMPLE, invoke
 
 run = invoke
 
@@ -344,3 +344,51 @@ def test_narrowing_to_a_few_papers_matches_what_the_whole_search_finds_there(
     expected = [(h.paper_id, round(h.score, 6)) for h in whole.hits if h.paper_id in some]
     assert [(h.paper_id, round(h.score, 6)) for h in narrowed.hits] == expected
     assert expected  # the query finds some of them
+
+
+@pytest.fixture(scope="module")
+def two_segments(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, set[str]]:
+    """The sample, then a later digest in a second commit (a second Whoosh segment): the
+    library of a user the day after, and the ids that day added."""
+    home = str(tmp_path_factory.mktemp("two-segments"))
+    for digest in (SAMPLE, REPO / "tests" / "fixtures" / "hf-digest-three-days.txt"):
+        done = invoke("--home", home, "ingest", str(digest), "--year", "2024")
+        assert done.exit_code == 0, done.stderr
+    added = invoke("--home", home, "list", "--since", "2024-05-27", "--format", "jsonl")
+    return home, {json.loads(line)["id"] for line in added.stdout.splitlines()}
+
+
+@pytest.mark.parametrize("query", ['"multimodal models"', "language AND models", "visual OR video"])
+def test_narrowing_to_the_newest_segment_skips_the_others(
+    two_segments: tuple[str, set[str]], query: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A watch after an ingest looks at the new papers only, all in the newest segment: the
+    query is never matched in the older one, and finds what the whole search finds there."""
+    from pathlib import Path
+
+    from whoosh.query import Term
+
+    from paperidx.library import Library
+    from paperidx.search import ranking
+    from paperidx.search.ranking import PaperSet
+
+    home, added = two_segments
+    with Library.open(Path(home)) as opened:
+        index = opened._sync.index()
+        plan = plan_query(query)
+        whole = ranking.run(index, plan, limit=100, strict=True, expansions=None)
+        segments: list[int] = []
+        term_matcher = Term.matcher
+
+        def spied(self: Term, searcher: Any, context: Any = None) -> Any:
+            segments.append(searcher.doc_count_all())
+            return term_matcher(self, searcher, context)
+
+        monkeypatch.setattr(Term, "matcher", spied)
+        narrowed = ranking.run(
+            index, plan, limit=100, strict=True, expansions=None, only=PaperSet(added, allow=True)
+        )
+    expected = [(h.paper_id, round(h.score, 6)) for h in whole.hits if h.paper_id in added]
+    assert [(h.paper_id, round(h.score, 6)) for h in narrowed.hits] == expected
+    assert expected
+    assert segments and set(segments) == {len(added)}  # only the newest segment was read

@@ -27,7 +27,7 @@ from itertools import accumulate
 from typing import Any, Generic, Protocol, TypeVar
 
 from whoosh.matching import ListMatcher, NullMatcher
-from whoosh.query import Query
+from whoosh.query import And, Query
 from whoosh.scoring import BM25F, WeightLengthScorer, bm25
 
 from paperidx.search import fields
@@ -718,10 +718,10 @@ def committed_segments(ix: Any) -> tuple[int, list[Any]]:
 class DocumentsQuery(Query):  # type: ignore[misc]
     """Matches exactly the given (index-wide) document numbers, scoring 0.
 
-    ANDed with a query, it lets Whoosh skip straight to those documents instead of walking
-    the query's whole posting lists and filtering afterwards. Whoosh hands a query one
-    segment at a time, with segment-local numbers: the segment's offset is looked up on the
-    searcher that made it.
+    ANDed with a query (`within_documents`), it lets Whoosh skip straight to those documents
+    instead of walking the query's whole posting lists and filtering afterwards. Whoosh hands
+    a query one segment at a time, with segment-local numbers: the segment's offset is
+    looked up on the searcher that made it.
     """
 
     def __init__(self, docnums: frozenset[int]) -> None:
@@ -739,11 +739,33 @@ class DocumentsQuery(Query):  # type: ignore[misc]
     def estimate_size(self, ixreader: Any) -> int:
         return len(self.docnums)
 
-    def matcher(self, searcher: Any, context: Any = None) -> Any:
+    def local(self, searcher: Any) -> list[int]:
+        """The documents in the segment `searcher` reads, numbered as that segment does."""
         # `parent` is a weak reference to the top searcher, None for a one-segment index.
         parent = searcher.parent() if searcher.has_parent() else None
         offset = 0 if parent is None else parent._offset_for_subsearcher(searcher) or 0
         end = offset + searcher.doc_count_all()
-        local = [doc - offset for doc in self.docnums if offset <= doc < end]
+        return [doc - offset for doc in self.docnums if offset <= doc < end]
+
+    def matcher(self, searcher: Any, context: Any = None) -> Any:
+        local = self.local(searcher)
         # Weights given one by one: ListMatcher takes `all_weights=0.0` as "none given" (1.0).
         return ListMatcher(local, weights=[0.0] * len(local)) if local else NullMatcher()
+
+
+class _WithinDocuments(And):  # type: ignore[misc]
+    """`And` of a query and a `DocumentsQuery` that gives up at once in a segment holding
+    none of the documents: Whoosh's `And` builds every subquery's matcher first, so a watch's
+    phrase would still read its posting lists in the library's big segment only to intersect
+    them with nothing (a daily ingest's new papers are all in the newest segment)."""
+
+    def _matcher(self, subs: list[Any], searcher: Any, context: Any) -> Any:
+        wanted = [sub for sub in subs if isinstance(sub, DocumentsQuery)]
+        if wanted and not any(sub.local(searcher) for sub in wanted):
+            return NullMatcher()
+        return super()._matcher(subs, searcher, context)
+
+
+def within_documents(q: Any, docnums: frozenset[int]) -> Any:
+    """`q`, matching only the given (index-wide) documents, with the scores `q` gives them."""
+    return _WithinDocuments([q, DocumentsQuery(docnums)])

@@ -319,7 +319,7 @@ def _syntax_search(
         # A filter is applied after matching, so a phrase or an AND would still walk its
         # whole posting lists; ANDed with the few allowed documents (scoring 0, so scores
         # stay the same), Whoosh skips straight to them (a watch on an ingest's new papers).
-        q = query.And([q, first_stage.DocumentsQuery(only.docs)])
+        q = first_stage.within_documents(q, only.docs)
     date_filter = _date_filter(plan)
     allowed: Any = date_filter
     if only is not None and only.allow:
