@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import importlib.util
 import json
+import re
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -12,6 +13,8 @@ from types import ModuleType
 import pytest
 
 from paperidx.search import lexicon
+
+from .conftest import SAMPLE
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -128,7 +131,7 @@ def test_builder_mines_pairs_and_words_deterministically(
         assert builder.main(args) == 0
         outputs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
     assert outputs[0] == outputs[1]
-    assert set(outputs[0]) == {lexicon.ACRONYMS_FILE, lexicon.WORDS_FILE}
+    assert set(outputs[0]) == {lexicon.ACRONYMS_FILE, lexicon.WORDS_FILE, lexicon.STEMS_FILE}
 
     built = lexicon._acronyms(tmp_path / "first")
     assert built.rows("s", "peft") == [["PEFT", "parameter efficient fine tuning", "3"]]
@@ -140,6 +143,9 @@ def test_builder_mines_pairs_and_words_deterministically(
     assert words.frequency("photo") == 8 and words.frequency("solvers") > 0
     assert words.frequency("plain") == 0
     assert lexicon.papers(tmp_path / "first") == 9
+    stems = lexicon.stems(tmp_path / "first")
+    assert stems["photo"] == "photo" and stems["solvers"] == "solver"
+    assert "plain" not in stems  # only the vocabulary
 
 
 def test_builder_singular_and_typo_rules(builder: ModuleType) -> None:
@@ -154,6 +160,25 @@ def test_builder_singular_and_typo_rules(builder: ModuleType) -> None:
 def test_a_damaged_lexicon_only_loses_its_knowledge(tmp_path: Path) -> None:
     (tmp_path / lexicon.ACRONYMS_FILE).write_bytes(b"\x1f\x8b not gzip")
     (tmp_path / lexicon.WORDS_FILE).write_bytes(gzip.compress(b"\xff\xfe"))
+    (tmp_path / lexicon.STEMS_FILE).write_bytes(b"")
     assert lexicon._acronyms(tmp_path).rows("s", "peft") == []
     assert lexicon._words(tmp_path).frequency("photo") == 0
     assert lexicon.papers(tmp_path) == 0
+    assert lexicon.stems(tmp_path) == {}
+
+
+def test_the_shipped_stems_are_the_stems_the_index_makes() -> None:
+    """Indexing trusts the table instead of stemming (`writer._stemming_from_table`): every
+    entry must be what the index's Porter2 stemmer gives, and the table must cover the words
+    of a day's digest, or it saves nothing."""
+    from whoosh.lang.porter2 import stem
+
+    from paperidx.search.analysis import TOKEN_PATTERN
+
+    table = lexicon.stems()
+    assert len(table) > 30_000
+    wrong = {word: found for word, found in table.items() if stem(word) != found}
+    assert wrong == {}
+    words = {word.lower() for word in re.findall(TOKEN_PATTERN, SAMPLE.read_text())}
+    covered = sum(word in table for word in words) / len(words)
+    assert covered > 0.75, covered

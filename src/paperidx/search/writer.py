@@ -28,6 +28,7 @@ from typing import Any
 from whoosh.analysis import LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
 from whoosh.analysis.analyzers import CompositeAnalyzer
 from whoosh.formats import Positions
+from whoosh.lang.porter2 import stem as porter2_stem
 from whoosh.writing import SegmentWriter
 
 from paperidx.search.analysis import TOKEN_PATTERN, HyphenFilter
@@ -211,8 +212,15 @@ def _analysed_word_by_word(field: Any) -> bool:
     kinds = [type(item) for item in analyzer.items]
     if kinds != [RegexTokenizer, HyphenFilter, LowercaseFilter, StopFilter, StemFilter]:
         return False
-    tokenizer, stop = analyzer.items[0], analyzer.items[3]
-    return tokenizer.expression.pattern == TOKEN_PATTERN and not tokenizer.gaps and stop.renumber
+    tokenizer, stop, stemmer = analyzer.items[0], analyzer.items[3], analyzer.items[4]
+    return (
+        tokenizer.expression.pattern == TOKEN_PATTERN
+        and not tokenizer.gaps
+        and stop.renumber
+        # `_stemming_from_table`'s table holds Porter2 stems.
+        and stemmer.stemfn is porter2_stem
+        and not stemmer.lang
+    )
 
 
 def _fast_index(
@@ -222,12 +230,13 @@ def _fast_index(
 
     Whoosh runs every token of every document through the whole filter chain (the stemmer
     has its own cache, but the generators around it cost more than the stemming). Here each
-    distinct word is analysed once, by the field's own analyzer, and its terms are cached.
+    distinct word is analysed once, by the field's own analyzer with its Porter2 stems looked
+    up in the shipped table first (`_stemming_from_table`), and its terms are cached.
     Positions follow Whoosh's stop filter: the first kept term keeps its word's position,
     each later kept term is one more. tests/test_parallel_index.py compares the two.
     """
-    analyzer = field.analyzer
-    pattern = analyzer.items[0].expression
+    pattern = field.analyzer.items[0].expression
+    analyzer = _stemming_from_table(field.analyzer)
     encode = field.format.encode
     boost = field.format.field_boost
     # Most terms occur once in a document: their encoded position lists repeat.
@@ -271,6 +280,27 @@ def _fast_index(
         ]
 
     return index
+
+
+def _stemming_from_table(analyzer: Any) -> Any:
+    """`analyzer` (one `_analysed_word_by_word` accepts), its stemmer looking each word up in
+    the shipped table of the field's vocabulary and its Porter2 stems before stemming it
+    (`lexicon.stems`: tests/test_lexicon.py holds every entry to Whoosh's stemmer)."""
+    from paperidx.search.lexicon import stems
+
+    table = stems()
+    if not table:
+        return analyzer
+    *front, stemmer = analyzer.items
+    stem = stemmer.stemfn
+
+    def looked_up(word: str) -> str:
+        found = table.get(word)
+        return stem(word) if found is None else found
+
+    return CompositeAnalyzer(
+        *front, StemFilter(stemfn=looked_up, ignore=stemmer.ignore, cachesize=None)
+    )
 
 
 def _distinct(values: list[bytes]) -> list[bytes]:
