@@ -17,8 +17,8 @@ id, and writes three gzip'd TSV files into `src/paperidx/search/lexicon/`:
   that at least `--min-df` papers use, grouped by document frequency (the grouping keeps
   the file small: a count is written once for all words sharing it). A rare word one edit
   away from a far more common one is a typo ("gausian"), not vocabulary, and is left out.
-- `stems.tsv.gz`: `stem <TAB> word word ...`: the vocabulary's words by their Porter2 stem,
-  so that indexing need not stem them.
+- `stems.tsv.gz`: the vocabulary's words and, on a second line, their Porter2 stems, so that
+  indexing need not stem them.
 
 The output depends only on the input: sorted, and gzip'd without a time stamp or file name.
 Only the standard library and paperidx itself (its acronym matcher and HF parser, and the
@@ -266,13 +266,13 @@ def words_text(words: dict[str, int], papers: int) -> str:
 
 
 def stems_text(words: Iterable[str]) -> str:
-    """`stem <TAB> word word ...` lines: every vocabulary word under its Porter2 stem, the
-    stem the index's analyzer gives it. Indexing looks words up here rather than stemming
-    them: a daily digest's ~3,300 distinct words cost ~50 ms of pure-Python Porter2."""
-    by_stem: dict[str, list[str]] = defaultdict(list)
-    for word in words:
-        by_stem[porter2(word)].append(word)
-    return "".join(f"{stem}\t{' '.join(sorted(by_stem[stem]))}\n" for stem in sorted(by_stem))
+    """Two lines: the vocabulary's words, then their Porter2 stems (the stems the index's
+    analyzer gives them) in the same order, each space-separated. Indexing looks words up
+    here rather than stemming them: a daily digest's ~3,300 distinct words cost ~50 ms of
+    pure-Python Porter2; two aligned lines load in ~7 ms (`dict(zip(...))`), a line per stem
+    took twice that."""
+    ordered = sorted(words)
+    return f"{' '.join(ordered)}\n{' '.join(porter2(word) for word in ordered)}\n"
 
 
 def write(out: Path, pairs: list[Pair], words: dict[str, int], papers: int) -> list[Path]:
