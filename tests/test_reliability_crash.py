@@ -73,7 +73,7 @@ CRASH_POINTS = {
     # The store committed; the index has not started catching up.
     "after store commit": ("paperidx.search.index:SearchIndex.apply", 1),
     # Half-way through adding documents to a new Whoosh segment.
-    "inside index writing": ("whoosh.writing:SegmentWriter.add_document", 60),
+    "inside index writing": ("paperidx.search.writer:FastWriter.add_document", 60),
     # While Whoosh merges the small segments of earlier ingests into the new one.
     "inside segment merge": ("whoosh.writing:SegmentWriter.add_reader", 2),
     # The segment files are written; Whoosh's table of contents is not.

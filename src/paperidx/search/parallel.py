@@ -31,7 +31,7 @@ in batches of `BATCH_SIZE` into a spill file beside the index (only the parent r
 store); the first worker starts on the first batches at once, `QUEUED_BATCHES` ahead of
 it, and once the parent has read them all it knows how many there are and gives every
 worker its run of the rest, sized to finish together. The parent also deletes the old
-copies of updated papers (`SearchIndex._apply_in_parallel`).
+copies of updated papers (`SearchIndex.apply`).
 
 Workers write their segments with `paperidx.search.writer.FastWriter` (one analysis per
 distinct word, postings written per term), as every smaller commit of the index does.
