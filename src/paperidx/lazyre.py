@@ -11,9 +11,14 @@ from __future__ import annotations
 import re
 from typing import Any, cast
 
+# The methods a pattern is used through: once compiled, each is a slot of the stand-in
+# holding the compiled pattern's bound method, so a call costs what it costs on a compiled
+# pattern (through `__getattr__`, ~0.5 µs more: ~20 ms of parsing a 200-paper arXiv mail).
+_METHODS = ("findall", "finditer", "fullmatch", "match", "search", "split", "sub", "subn")
+
 
 class _LazyPattern:
-    __slots__ = ("_compiled", "_flags", "_pattern")
+    __slots__ = ("_compiled", "_flags", "_pattern", *_METHODS)
 
     def __init__(self, pattern: str, flags: int) -> None:
         self._pattern = pattern
@@ -21,9 +26,13 @@ class _LazyPattern:
         self._compiled: re.Pattern[str] | None = None
 
     def __getattr__(self, name: str) -> Any:
+        # Only called for what is not set yet: any attribute before the first use, then
+        # those not in `_METHODS` (`pattern`, `groups`, ...).
         compiled = self._compiled
         if compiled is None:
             compiled = self._compiled = re.compile(self._pattern, self._flags)
+            for method in _METHODS:
+                setattr(self, method, getattr(compiled, method))
         return getattr(compiled, name)
 
 
