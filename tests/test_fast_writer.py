@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from whoosh.writing import SegmentWriter
 
 from paperidx.search import fields, index, storage, writer
@@ -76,6 +78,8 @@ def test_fast_analysis_gives_what_the_analyzer_gives(documents: list[dict[str, A
         "the of and",
         "a-the-b -",
         "Self-Supervised self-supervised SELF-SUPERVISED",
+        "İstanbul ǅemal ΣΑΣ x² Ⅻ ﬁnance snake_case _x x_ café CAFÉ naïve",
+        "Running runs ran runner THE And the-and of.the 3.14.15 e.g",
     ]
     for name in (fields.TITLE, fields.TEXT):
         field = schema[name]
@@ -106,6 +110,46 @@ def _commit(
         for path in folder.iterdir()
         if name in path.name and path.name not in before
     }
+
+
+_WORDS = st.sampled_from(
+    [
+        "the",
+        "And",
+        "of",
+        "a",
+        "I",
+        "running",
+        "Models",
+        "GPT",
+        "4",
+        "3.5",
+        "x²",
+        "İ",
+        "ΣΑΣ",
+        "naïve",
+        "snake_case",
+        "_",
+        "ﬁ",
+        "Self",
+        "supervised",
+        "generalization",
+        "LoRA's",
+    ]
+)
+_GLUE = st.sampled_from([" ", "-", ".", "--", " - ", "\n", "/", "'", ""])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_WORDS, _GLUE), max_size=12), st.text(max_size=20))
+def test_fast_analysis_of_any_text_is_the_analyzers(
+    pieces: list[tuple[str, str]], noise: str
+) -> None:
+    schema = index.build_schema()
+    value = "".join(word + glue for word, glue in pieces) + noise
+    for name in (fields.TITLE, fields.TEXT):
+        field = schema[name]
+        assert sorted(writer._fast_index(field, {})(value)) == sorted(field.index(value))
 
 
 def test_a_commit_writes_the_same_files_as_whoosh(
