@@ -8,7 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from paperidx.search import fields, storage
+from paperidx.search import fields, index, storage
+from paperidx.store import Store
 
 from .conftest import invoke
 
@@ -24,6 +25,18 @@ def real_papers(count: int) -> list[dict[str, Any]]:
                 break
             papers.append(json.loads(line))
     return papers
+
+
+def indexed_documents(home: Path, source: Path) -> list[dict[str, Any]]:
+    """Ingest `source` into a new library at `home`; the Whoosh documents of its papers, as
+    the index receives them."""
+    done = invoke("--home", str(home), "ingest", str(source))
+    assert done.exit_code == 0, done.output
+    store = Store.open(home / "papers.sqlite3", create=False)
+    try:
+        return [index._document(paper) for paper in store.iter_changed(0)]
+    finally:
+        store.close()
 
 
 def segment_count(home: Path) -> int:

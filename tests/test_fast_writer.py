@@ -17,12 +17,12 @@ from hypothesis import strategies as st
 from whoosh.writing import SegmentWriter
 
 from paperidx.search import fields, index, storage, writer
-from paperidx.store import Store
 
 from .conftest import invoke
 from .index_support import (
     ARXIV_SLICE,
     index_content,
+    indexed_documents,
     papers_in_order,
     ranking,
     real_papers,
@@ -59,13 +59,7 @@ def documents(
     home = tmp_path_factory.mktemp("documents")
     source = home / "papers.jsonl"
     source.write_text("".join(json.dumps(paper) + "\n" for paper in papers), encoding="utf-8")
-    done = invoke("--home", str(home), "ingest", str(source))
-    assert done.exit_code == 0, done.output
-    store = Store.open(home / "papers.sqlite3", create=False)
-    try:
-        return [index._document(paper) for paper in store.iter_changed(0)]
-    finally:
-        store.close()
+    return indexed_documents(home, source)
 
 
 def test_fast_analysis_gives_what_the_analyzer_gives(documents: list[dict[str, Any]]) -> None:

@@ -29,10 +29,15 @@ from paperidx.errors import LibraryError
 from paperidx.locking import writer_lock
 from paperidx.paths import LibraryPaths
 from paperidx.search import index, parallel, storage, writer
-from paperidx.store import Store
 
 from .conftest import invoke
-from .index_support import index_content, papers_in_order, ranking, segment_count
+from .index_support import (
+    index_content,
+    indexed_documents,
+    papers_in_order,
+    ranking,
+    segment_count,
+)
 from .reliability_support import (
     CHILDREN_FILE_ENV,
     COMMON_WORD,
@@ -87,14 +92,7 @@ def real_jsonl(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def documents(real_jsonl: Path, tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
     """The Whoosh documents of the real papers, as the index receives them."""
-    home = tmp_path_factory.mktemp("documents")
-    done = invoke("--home", str(home), "ingest", str(real_jsonl))
-    assert done.exit_code == 0, done.output
-    store = Store.open(home / "papers.sqlite3", create=False)
-    try:
-        return [index._document(paper) for paper in store.iter_changed(0)]
-    finally:
-        store.close()
+    return indexed_documents(tmp_path_factory.mktemp("documents"), real_jsonl)
 
 
 def _workers(monkeypatch: pytest.MonkeyPatch, count: int) -> None:
