@@ -35,8 +35,7 @@ import importlib
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
-from xml.etree.ElementTree import Element, TreeBuilder
+from typing import TYPE_CHECKING, Any
 
 from paperidx.errors import InputError
 from paperidx.lazyre import lazy_compile
@@ -59,6 +58,9 @@ from paperidx.parsing.common import (
     tex_to_text,
 )
 from paperidx.text import collapse_whitespace, normalize_arxiv_id
+
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element, TreeBuilder
 
 ATOM = "http://www.w3.org/2005/Atom"
 RSS1 = "http://purl.org/rss/1.0/"
@@ -177,6 +179,8 @@ class _Collector:
             self.items_seen += 1
             self._item = _Item(self.where(), self.items_seen, None)
             self._item_depth = len(self.stack)
+            from xml.etree.ElementTree import TreeBuilder  # only when a feed is read
+
             self._builder = TreeBuilder()
             self._elements = self._chars = 0
             self._item_start(tag, attrib)
