@@ -7,7 +7,8 @@ posting at a time, asking the new segment's per-document reader for a length for
 each term's postings together as documents arrive in document-number order (only the terms
 are sorted), writes each term's postings a block at a time (`_write_term`), and reads the
 segment's field lengths into memory once (`_MemoryLengths`). The bytes written are Whoosh's
-own (tests/test_fast_writer.py compares the files).
+own, but for one-posting blocks, stored uncompressed (`COMPRESS_FROM`); tests/test_fast_writer.py
+compares the files.
 
 Used for every commit of the index (`SearchIndex.apply`) except a bulk one in this process,
 whose postings could outgrow memory (Whoosh's pool spills to disk), and by each worker of a
@@ -232,7 +233,7 @@ def _fast_index(
     has its own cache, but the generators around it cost more than the stemming). Here each
     distinct word is analysed once (`_word_terms`) and its terms are cached.
     Positions follow Whoosh's stop filter: the first kept term keeps its word's position,
-    each later kept term is one more. tests/test_parallel_index.py compares the two.
+    each later kept term is one more. tests/test_fast_writer.py compares the two.
     """
     pattern = field.analyzer.items[0].expression
     analysed = _word_terms(field.analyzer)
