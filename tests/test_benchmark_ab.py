@@ -3,14 +3,14 @@ when asked, beside the floor, and reports medians and the change."""
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "ab.py"
+from .benchmark_support import load_script
+
 # A stand-in for paperidx: appends its name to a file in the library it is given.
 FAKE = """#!{python}
 import os, sys
@@ -21,12 +21,7 @@ with open(os.path.join(os.environ["PAPERIDX_HOME"], "runs"), "a") as runs:
 
 @pytest.fixture(scope="module")
 def ab() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("benchmark_ab", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return load_script("ab")
 
 
 def _install(folder: Path, name: str) -> Path:
