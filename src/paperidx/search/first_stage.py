@@ -21,7 +21,7 @@ import struct
 import zlib
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any, Generic, Protocol, TypeVar
@@ -281,17 +281,12 @@ def _add_all(scores: dict[int, float], part: _TermPostings) -> None:
     """Every posting of one list, into `scores` (in the order it first meets papers)."""
     get = scores.get
     gain = part.gain
-    for postings in part.leaves:
-        leaf = postings.leaf
+    for leaf, lengths, table, ids, tfs in part.every_block():
         offset, deleted = leaf.offset, leaf.deleted
-        lengths, table = leaf.norms(part.fieldname)
-        blocks = postings.blocks()
-        for number in range(len(blocks.ends)):
-            ids, tfs = blocks.block(number)
-            for doc, tf in zip(ids, tfs, strict=True):
-                if doc not in deleted:
-                    key = doc + offset
-                    scores[key] = get(key, 0.0) + gain * tf / (tf + table[lengths[doc]])
+        for doc, tf in zip(ids, tfs, strict=True):
+            if doc not in deleted:
+                key = doc + offset
+                scores[key] = get(key, 0.0) + gain * tf / (tf + table[lengths[doc]])
 
 
 def _walk(
@@ -301,48 +296,38 @@ def _walk(
     papers that now have at least `floor`."""
     gain = part.gain
     risen: list[int] = []
-    for postings in part.leaves:
-        leaf = postings.leaf
+    for leaf, lengths, table, ids, tfs in part.every_block():
         offset, deleted = leaf.offset, leaf.deleted
-        lengths, table = leaf.norms(part.fieldname)
-        blocks = postings.blocks()
-        for number in range(len(blocks.ends)):
-            ids, tfs = blocks.block(number)
-            if offset or deleted:
-                for doc, tf in zip(ids, tfs, strict=True):
-                    if doc not in deleted:
-                        key = doc + offset
-                        total = totals[key] + gain * tf / (tf + table[lengths[doc]])
-                        totals[key] = total
-                        if total >= floor:
-                            risen.append(key)
-                        if seen is not None:
-                            seen.add(key)
-                continue
-            # The hot loop of a long query: kept as bare as Python allows.
+        if offset or deleted:
             for doc, tf in zip(ids, tfs, strict=True):
-                total = totals[doc] + gain * tf / (tf + table[lengths[doc]])
-                totals[doc] = total
-                if total >= floor:
-                    risen.append(doc)
-            if seen is not None:
-                seen.update(ids)
+                if doc not in deleted:
+                    key = doc + offset
+                    total = totals[key] + gain * tf / (tf + table[lengths[doc]])
+                    totals[key] = total
+                    if total >= floor:
+                        risen.append(key)
+                    if seen is not None:
+                        seen.add(key)
+            continue
+        # The hot loop of a long query: kept as bare as Python allows.
+        for doc, tf in zip(ids, tfs, strict=True):
+            total = totals[doc] + gain * tf / (tf + table[lengths[doc]])
+            totals[doc] = total
+            if total >= floor:
+                risen.append(doc)
+        if seen is not None:
+            seen.update(ids)
     return risen
 
 
 def _walk_seen(totals: list[float], part: _TermPostings) -> None:
     """Every posting of one list of the papers that have a score already, into `totals`."""
     gain = part.gain
-    for postings in part.leaves:
-        leaf = postings.leaf
+    for leaf, lengths, table, ids, tfs in part.every_block():
         offset = leaf.offset
-        lengths, table = leaf.norms(part.fieldname)
-        blocks = postings.blocks()
-        for number in range(len(blocks.ends)):
-            ids, tfs = blocks.block(number)
-            for doc, tf in zip(ids, tfs, strict=True):
-                if totals[doc + offset]:  # deleted documents never have one
-                    totals[doc + offset] += gain * tf / (tf + table[lengths[doc]])
+        for doc, tf in zip(ids, tfs, strict=True):
+            if totals[doc + offset]:  # deleted documents never have one
+                totals[doc + offset] += gain * tf / (tf + table[lengths[doc]])
 
 
 # Below this share of a block's postings, the papers still in the race are looked up in the
@@ -399,6 +384,20 @@ class _TermPostings:
     bound: float
     postings: int  # in every segment
     leaves: list[_LeafPostings]
+
+    def every_block(
+        self,
+    ) -> Iterator[tuple[_Leaf, _Lookup[int], _Lookup[float], list[int], Sequence[float]]]:
+        """Each block of the postings, segment by segment, decoded, with its segment and the
+        segment's length norms: the outer loops the walks share (each keeps its own
+        per-posting loop, the hot path; a block holds up to 128 postings)."""
+        for postings in self.leaves:
+            leaf = postings.leaf
+            lengths, table = leaf.norms(self.fieldname)
+            blocks = postings.blocks()
+            for number in range(len(blocks.ends)):
+                ids, tfs = blocks.block(number)
+                yield leaf, lengths, table, ids, tfs
 
 
 class _LeafPostings:
