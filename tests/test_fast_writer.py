@@ -9,6 +9,8 @@ Real papers (the shared arXiv slice) go through both writers. No timing is asser
 from __future__ import annotations
 
 import json
+import pickle
+import struct
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec
 from whoosh.writing import SegmentWriter
 
 from paperidx.search import fields, index, storage, writer
@@ -42,6 +45,8 @@ QUERIES = (
 )
 DAYS = 14
 PAPERS_A_DAY = 40
+# Postings a block holds in Whoosh's default codec, which the index uses.
+BLOCK_LIMIT = W3Codec()._blocklimit
 # Papers of the day before that each day's digest brings again, changed (updates).
 REVISED_A_DAY = 3
 
@@ -85,6 +90,15 @@ def test_fast_analysis_gives_what_the_analyzer_gives(documents: list[dict[str, A
             assert sorted(fast(value)) == sorted(field.index(value)), value
     for name in (fields.ID, fields.AUTHORS, fields.DATE, fields.ARXIV_ID):
         assert not writer._analysed_word_by_word(schema[name])
+
+
+def _longest_postings(folder: Path) -> int:
+    """How many documents the commonest word of the text field is in."""
+    ix = storage.file_storage(folder).open_index(storage.INDEX_NAME)
+    with ix.reader() as reader:
+        return max(
+            int(reader.doc_frequency(fields.TEXT, text)) for text in reader.lexicon(fields.TEXT)
+        )
 
 
 def _commit(
@@ -148,28 +162,67 @@ def test_fast_analysis_of_any_text_is_the_analyzers(
         assert sorted(writer._fast_index(field, {})(value)) == sorted(field.index(value))
 
 
+# A day's digest (every term's postings fit one block, written by `_write_field` itself) and
+# every paper at once (common words fill several blocks: `_write_term`).
+@pytest.mark.parametrize("papers_in_commit", [PAPERS_A_DAY, DAYS * PAPERS_A_DAY])
 def test_a_commit_writes_the_same_files_as_whoosh(
-    documents: list[dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    documents: list[dict[str, Any]],
+    papers_in_commit: int,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(writer, "COMPRESS_FROM", 1)  # as Whoosh: every block compressed
-    day = documents[:PAPERS_A_DAY]
+    # As Whoosh: every block compressed.
+    monkeypatch.setattr(writer, "COMPRESS_FROM", 1)
+    monkeypatch.setattr(writer, "SMALL_SEGMENT_COMPRESS_FROM", 1)
+    day = documents[:papers_in_commit]
     whoosh = _commit(tmp_path / "whoosh", day, SegmentWriter)
     fast = _commit(tmp_path / "fast", day, writer.FastWriter)
+    if papers_in_commit > PAPERS_A_DAY:
+        assert _longest_postings(tmp_path / "fast") > BLOCK_LIMIT
     assert sorted(fast) == sorted(whoosh)
     assert len(whoosh) >= 5  # terms, postings, stored fields, lengths, columns
     for file_name, content in whoosh.items():
         assert fast[file_name] == content, file_name
 
 
-def test_one_posting_blocks_are_stored_as_they_are_and_read_alike(
-    documents: list[dict[str, Any]], tmp_path: Path
+def _blocks(postings_file: bytes) -> list[tuple[int, int]]:
+    """(postings, compression level) of every block of a segment's postings file."""
+    blocks = []
+    position = 0
+    while position < len(postings_file):
+        if postings_file[position : position + 4] == WHOOSH3_HEADER_MAGIC:  # a term's first
+            position += 4
+        (length,) = struct.unpack_from("!i", postings_file, position)
+        position += 4
+        info = pickle.loads(postings_file[position : position + abs(length)])  # data follows
+        blocks.append((info[0], info[3]))
+        position += abs(length)
+    return blocks
+
+
+# A day's digest makes a small segment, soon merged; every paper at once stands for a
+# lasting one (a bulk build's).
+@pytest.mark.parametrize(
+    ("papers_in_commit", "lasting"), [(PAPERS_A_DAY, False), (DAYS * PAPERS_A_DAY, True)]
+)
+def test_blocks_of_few_postings_are_stored_as_they_are_and_read_alike(
+    documents: list[dict[str, Any]],
+    papers_in_commit: int,
+    lasting: bool,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    day = documents[:PAPERS_A_DAY]
-    whoosh = _commit(tmp_path / "whoosh", day, SegmentWriter)
-    fast = _commit(tmp_path / "fast", day, writer.FastWriter)
+    monkeypatch.setattr(writer, "SMALL_SEGMENT_DOCUMENTS", DAYS * PAPERS_A_DAY)
+    commit = documents[:papers_in_commit]
+    whoosh = _commit(tmp_path / "whoosh", commit, SegmentWriter)
+    fast = _commit(tmp_path / "fast", commit, writer.FastWriter)
     assert sorted(fast) == sorted(whoosh)
     postings = next(name for name in whoosh if name.endswith(".pst"))
-    assert len(fast[postings]) < len(whoosh[postings])  # zlib only ever grew those blocks
+    assert all(level > 0 for _, level in _blocks(whoosh[postings]))
+    smallest = writer.COMPRESS_FROM if lasting else writer.SMALL_SEGMENT_COMPRESS_FROM
+    blocks = _blocks(fast[postings])
+    assert {count >= smallest for count, _ in blocks} == {True, False}
+    assert all((level > 0) == (count >= smallest) for count, level in blocks)
     assert index_content(tmp_path, "fast") == index_content(tmp_path, "whoosh")
 
 

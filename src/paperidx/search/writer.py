@@ -5,10 +5,11 @@ of generators, puts every posting in a pool of tuples, sorts the pool, and write
 posting at a time, asking the new segment's per-document reader for a length for each
 (a seek and a read). `FastWriter` analyses each distinct word once (`_fast_index`), keeps
 each term's postings together as documents arrive in document-number order (only the terms
-are sorted), writes each term's postings a block at a time (`_write_term`), and reads the
-segment's field lengths into memory once (`_MemoryLengths`). The bytes written are Whoosh's
-own, but for one-posting blocks, stored uncompressed (`COMPRESS_FROM`); tests/test_fast_writer.py
-compares the files.
+are sorted), writes a term whose postings fit one block in one go (`_write_field`) and a
+longer one a block at a time (`_write_term`), and reads the segment's field lengths into
+memory once (`_MemoryLengths`). The bytes written are Whoosh's own, but for blocks of few
+postings, stored uncompressed (`COMPRESS_FROM`, `SMALL_SEGMENT_COMPRESS_FROM`);
+tests/test_fast_writer.py compares the files.
 
 Used for every commit of the index (`SearchIndex.apply`) except a bulk one in this process,
 whose postings could outgrow memory (Whoosh's pool spills to disk), and by each worker of a
@@ -22,24 +23,40 @@ falls back to Whoosh's own path (`_writes_blocks`, `_analysed_word_by_word`, `_M
 
 from __future__ import annotations
 
+import zlib
 from array import array
 from collections.abc import Callable, Iterator
+from pickle import dumps
 from typing import Any
 
 from whoosh.analysis import LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
 from whoosh.analysis.analyzers import CompositeAnalyzer
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
 from whoosh.formats import Positions
 from whoosh.lang.porter2 import stem as porter2_stem
+from whoosh.system import pack_int, pack_long, pack_ushort
+from whoosh.util.numeric import length_to_byte
+from whoosh.util.numlists import delta_encode
 from whoosh.writing import SegmentWriter
 
 from paperidx.search.analysis import TOKEN_PATTERN, HyphenFilter
 
-# Whoosh compresses every posting block (zlib level 3). A block of one posting -- four in
-# five of a daily segment's terms -- comes out of zlib 1% larger than it went in (72 bytes
-# for 71 on the 67-paper sample, 67 for 66 on 2,000 papers), so it is written as it is:
-# Whoosh's readers and `first_stage` read the block's compression flag. Two postings already
-# shrink by 15%.
+# Whoosh compresses every posting block (zlib level 3); Whoosh's readers and `first_stage`
+# read each block's compression flag, so a block may be written as it is. A block of one
+# posting -- four in five of a daily segment's terms -- comes out of zlib 1% larger than it
+# went in (72 bytes for 71 on the 67-paper sample, 67 for 66 on 2,000 papers): never
+# compressed. Two postings already shrink by 15%, so a lasting segment compresses them.
 COMPRESS_FROM = 2
+# A segment of a few documents (a daily digest's) is soon folded into a larger one by
+# Whoosh's merge policy, which compresses every block again. Each zlib call costs ~8 µs,
+# mostly setting up its window: blocks of up to 7 postings, 1,000 of the 67-paper sample's
+# 1,170 compressed blocks, are written as they are there: ~10 ms of its commit, for a
+# segment 6% larger (641 -> 682 KB) until it is merged. (In a 20k-paper bulk build the same
+# cut-off saves no time and makes the index 2.4% larger.)
+SMALL_SEGMENT_DOCUMENTS = 1_000
+SMALL_SEGMENT_COMPRESS_FROM = 8
+
+_TERM_INFO = W3TermInfo._struct
 
 # One term's postings in a segment being built: document numbers, weights, encoded values
 # (positions). Three flat arrays rather than a tuple per posting: a third of the memory.
@@ -140,14 +157,12 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
             if _writes_blocks(writer):
                 # Each field's postings writer is made with the codec's level.
                 level = writer._codec._compression
+                small = self.docnum < SMALL_SEGMENT_DOCUMENTS
+                smallest = SMALL_SEGMENT_COMPRESS_FROM if small else COMPRESS_FROM
                 for fieldname in sorted(self._terms):
                     writer.start_field(fieldname, self.schema[fieldname])
                     terms = self._terms[fieldname]
-                    length_of = lengths.of(fieldname)
-                    for text in sorted(terms):
-                        writer.start_term(text)
-                        _write_term(writer._postwriter, terms[text], length_of, level)
-                        writer.finish_term()
+                    _write_field(writer, terms, lengths.of(fieldname), level, smallest)
                     writer.finish_field()
             else:
                 writer.add_postings(self.schema, lengths, self._in_order())
@@ -175,12 +190,87 @@ def _writes_blocks(writer: Any) -> bool:
     return type(writer) is W3FieldWriter and known <= set(probe)
 
 
+def _write_field(
+    writer: Any,
+    terms: dict[bytes, _Postings],
+    lengths: Callable[[int], int | None],
+    level: int,
+    compress_from: int,
+) -> None:
+    """A field's terms in order (the caller has started the field). A term whose postings
+    fit one block -- nearly every term of a daily segment -- is written here in one go: the
+    block Whoosh's `W3PostingsWriter` would write (magic, length, info and data pickles)
+    and the `W3TermInfo` row its `W3FieldWriter.finish_term` would add, without the dozen
+    calls a term of that path makes (~4 µs a term: 12 of the ~65 ms writing the 67-paper
+    sample's 2,800 terms took). Longer terms take `_write_term`."""
+    postwriter = writer._postwriter
+    postfile = writer._postfile
+    add_row = writer._tindex.add
+    field_key = pack_ushort(writer._fieldid)
+    limit = postwriter._blocklimit
+    # As `W3PostingsWriter._mini_values`: variable-size values pickled one by one,
+    # fixed-size ones joined, none for a format without values.
+    fixed_size = writer._format.fixed_value_size()
+    for text in sorted(terms):
+        docnums, weights, values = postings = terms[text]
+        count = len(docnums)
+        if count > limit:
+            writer.start_term(text)
+            _write_term(postwriter, postings, lengths, level, compress_from)
+            writer.finish_term()
+            continue
+        known = [length for length in map(lengths, docnums) if length]
+        shortest = min(known) if known else None
+        longest = max(known) if known else 0
+        highest = max(weights)
+        top = highest if highest > 0 else 0  # as add_posting: int 0 unless beaten
+        stored = array("f", weights)  # the block keeps weights as 32-bit floats
+        first = stored[0]
+        if first == 1.0 and all(weight == 1.0 for weight in stored):
+            block_weights: Any = None
+        elif all(weight == first for weight in stored):
+            block_weights = first
+        else:
+            block_weights = tuple(stored)
+        kept = [value for value in values if value]
+        if fixed_size is None or fixed_size < 0:
+            block_values: Any = tuple(_distinct(kept))
+        else:
+            block_values = b"".join(kept) if fixed_size else None
+        data = dumps((tuple(delta_encode(docnums)), block_weights, block_values), 2)
+        compression = level if count >= compress_from else 0
+        if compression:
+            data = zlib.compress(data, compression)
+        last = docnums[-1]
+        info = dumps(
+            (count, last, top, compression, length_to_byte(shortest), length_to_byte(longest)), 2
+        )
+        offset = postfile.tell()
+        block = b"".join((WHOOSH3_HEADER_MAGIC, pack_int(-(len(info) + len(data))), info, data))
+        postfile.write(block)
+        row = _TERM_INFO.pack(
+            False,
+            sum(stored),
+            count,
+            0 if shortest is None else length_to_byte(shortest),
+            length_to_byte(longest),
+            max(0, top),
+            docnums[0],
+            last,
+        )
+        add_row(field_key + text, row + pack_long(offset) + pack_int(len(block)))
+
+
 def _write_term(
-    postwriter: Any, postings: _Postings, lengths: Callable[[int], int | None], level: int
+    postwriter: Any,
+    postings: _Postings,
+    lengths: Callable[[int], int | None],
+    level: int,
+    compress_from: int,
 ) -> None:
     """One term's postings, a block at a time, exactly as `W3PostingsWriter.add_posting`
     would buffer them one by one: full blocks of `_blocklimit`, the last one written by
-    `finish_postings` (the caller's `finish_term`). A block of fewer than `COMPRESS_FROM`
+    `finish_postings` (the caller's `finish_term`). A block of fewer than `compress_from`
     postings is written uncompressed, the rest at `level` (Whoosh's)."""
     limit = postwriter._blocklimit
     assert not postwriter._byteids
@@ -197,7 +287,7 @@ def _write_term(
         postwriter._maxweight = highest if highest > 0 else 0
         postwriter._minlength = min(known) if known else None
         postwriter._maxlength = max(known) if known else 0
-        postwriter._compression = level if len(ids) >= COMPRESS_FROM else 0
+        postwriter._compression = level if len(ids) >= compress_from else 0
         if end < len(docnums):
             postwriter._write_block()
 
