@@ -91,9 +91,11 @@ class IndexSync:
             )
         indexed = 0
         if done < target:
+            # None when every write since kept its paper's document (`StoreWriter.add`).
             pending = store.count_changed(done)
-            changed = tracked(store.iter_changed(done), "indexing", pending, self.on_progress)
-            indexed = index.apply(changed, fresh=False, bulk=pending >= BULK_THRESHOLD)
+            if pending:
+                changed = tracked(store.iter_changed(done), "indexing", pending, self.on_progress)
+                indexed = index.apply(changed, fresh=False, bulk=pending >= BULK_THRESHOLD)
             index.mark_revision(target)
         documents, papers = index.doc_count(), store.count()
         if documents != papers:

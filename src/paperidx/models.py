@@ -179,6 +179,20 @@ def _union(*lists: Iterable[Any]) -> list[Any]:
     return list(dict.fromkeys(item for items in lists for item in items))
 
 
+def searched_alike(one: Paper, other: Paper) -> bool:
+    """Whether the search index holds the same document for two copies of a paper: the same
+    title, abstract, authors, arXiv id and first digest day (what `paperidx.search.index`
+    indexes; tests/test_index_sync.py holds the two together). A copy that only adds sources,
+    links, a DOI, a publication date or a later day changes the record, not the index."""
+    return (
+        one.title == other.title
+        and one.abstract == other.abstract
+        and one.authors == other.authors
+        and one.arxiv_id == other.arxiv_id
+        and one.dates[:1] == other.dates[:1]
+    )
+
+
 def merge(existing: Paper, incoming: Paper) -> Paper:
     """Combine two copies of one paper, keeping the richer fields and every date and source.
 

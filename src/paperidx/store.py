@@ -685,7 +685,7 @@ class StoreWriter:
         Returns whether it is new, and the id it is stored under (the existing copy's id
         when it merged: ids never change).
         """
-        from paperidx.models import merge, twin_id
+        from paperidx.models import merge, searched_alike, twin_id
 
         existing = self._find(paper)
         if existing is None:
@@ -705,7 +705,10 @@ class StoreWriter:
             return True, paper.id
         merged = merge(existing, paper)
         if merged != existing:
-            self._write(merged)
+            # The search index catches up on papers of newer revisions: one whose document
+            # stays the same keeps its revision (digests overlap: the same papers come back
+            # from another feed, with only a new source or link).
+            self._write(merged, reindex=not searched_alike(existing, merged))
         return False, existing.id
 
     def _find(self, paper: Paper) -> Paper | None:
@@ -741,7 +744,11 @@ class StoreWriter:
         ).fetchone()
         return _stored_to_model(_row_to_paper(row)) if row else None
 
-    def _write(self, paper: Paper) -> None:
+    def _write(self, paper: Paper, *, reindex: bool = True) -> None:
+        revision = self.revision
+        if not reindex:
+            row = self._db.execute("SELECT rev FROM papers WHERE id = ?", (paper.id,)).fetchone()
+            revision = row[0]
         data = paper.model_dump(mode="json")
         self._db.execute(
             "INSERT OR REPLACE INTO papers (id, title, abstract, authors, arxiv_id, dates, "
@@ -757,7 +764,7 @@ class StoreWriter:
                 data["dates"][0] if data["dates"] else None,
                 json.dumps(data["sources"], ensure_ascii=False),
                 json.dumps(data["links"], ensure_ascii=False),
-                self.revision,
+                revision,
                 data["doi"],
                 data["published"],
             ),
