@@ -91,7 +91,8 @@ class IndexSync:
             )
         indexed = 0
         if done < target:
-            # None when every write since kept its paper's document (`StoreWriter.add`).
+            # 0 when every paper written since kept its revision: its index document is
+            # unchanged (`StoreWriter.add`).
             pending = store.count_changed(done)
             if pending:
                 changed = tracked(store.iter_changed(done), "indexing", pending, self.on_progress)

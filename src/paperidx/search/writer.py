@@ -201,8 +201,8 @@ def _write_field(
     fit one block -- nearly every term of a daily segment -- is written here in one go: the
     block Whoosh's `W3PostingsWriter` would write (magic, length, info and data pickles)
     and the `W3TermInfo` row its `W3FieldWriter.finish_term` would add, without the dozen
-    calls a term of that path makes (~4 µs a term: 12 of the ~65 ms writing the 67-paper
-    sample's 2,800 terms took). Longer terms take `_write_term`."""
+    calls a term of that path makes (~5 µs a term: 13 of the ~65 ms the 67-paper sample's
+    commit took for its 2,800 terms). Longer terms take `_write_term`."""
     postwriter = writer._postwriter
     postfile = writer._postfile
     add_row = writer._tindex.add
