@@ -57,6 +57,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -265,7 +266,8 @@ def store_bytes(home: Path) -> int:
 def show_references(home: Path, arxiv_id: str) -> tuple[str, str]:
     """(shortest unique id prefix of at least 6 characters, arXiv id) of one stored paper."""
     uri = f"file:{home / 'papers.sqlite3'}?mode=ro"
-    with sqlite3.connect(uri, uri=True) as db:
+    # Closed on leaving the block (`with` on a connection alone only commits).
+    with closing(sqlite3.connect(uri, uri=True)) as db:
         row = db.execute("SELECT id FROM papers WHERE arxiv_id = ?", (arxiv_id,)).fetchone()
         if row is None:
             raise SystemExit(f"perf: arXiv {arxiv_id} is not in the library at {home}")
