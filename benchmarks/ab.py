@@ -17,29 +17,17 @@ rusage); any run that fails stops the measurement.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import shutil
 import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-BENCHMARKS = Path(__file__).resolve().parent
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-
-def _perf() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("benchmark_perf", BENCHMARKS / "perf.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-perf = _perf()
+from benchmarks import perf
 
 
 @dataclass
