@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import zlib
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pickle import dumps
 from typing import Any
 
@@ -219,11 +219,7 @@ def _write_field(
             _write_term(postwriter, postings, lengths, level, compress_from)
             writer.finish_term()
             continue
-        known = [length for length in map(lengths, docnums) if length]
-        shortest = min(known) if known else None
-        longest = max(known) if known else 0
-        highest = max(weights)
-        top = highest if highest > 0 else 0  # as add_posting: int 0 unless beaten
+        shortest, longest, top = _block_bounds(docnums, weights, lengths)
         stored = array("f", weights)  # the block keeps weights as 32-bit floats
         first = stored[0]
         if first == 1.0 and all(weight == 1.0 for weight in stored):
@@ -261,6 +257,21 @@ def _write_field(
         add_row(field_key + text, row + pack_long(offset) + pack_int(len(block)))
 
 
+def _block_bounds(
+    ids: Sequence[int], weights: Sequence[float], lengths: Callable[[int], int | None]
+) -> tuple[int | None, int, float]:
+    """A block's shortest and longest field length (None and 0 when no document has one)
+    and its highest weight, as `W3PostingsWriter.add_posting` tracks them: the maximum
+    starts at int 0 and is pickled as such when nothing beats it."""
+    known = [length for length in map(lengths, ids) if length]
+    highest = max(weights)
+    return (
+        min(known) if known else None,
+        max(known) if known else 0,
+        highest if highest > 0 else 0,
+    )
+
+
 def _write_term(
     postwriter: Any,
     postings: _Postings,
@@ -278,15 +289,13 @@ def _write_term(
     for start in range(0, len(docnums), limit):
         end = start + limit
         ids = docnums[start:end]
-        known = [length for length in map(lengths, ids) if length]
-        highest = max(weights[start:end])
+        shortest, longest, top = _block_bounds(ids, weights[start:end], lengths)
         postwriter._ids = ids
         postwriter._weights = array("f", weights[start:end])
         postwriter._values = _distinct([encoded for encoded in values[start:end] if encoded])
-        # As add_posting: the maximum starts at int 0, pickled as such when nothing beats it.
-        postwriter._maxweight = highest if highest > 0 else 0
-        postwriter._minlength = min(known) if known else None
-        postwriter._maxlength = max(known) if known else 0
+        postwriter._maxweight = top
+        postwriter._minlength = shortest
+        postwriter._maxlength = longest
         postwriter._compression = level if len(ids) >= compress_from else 0
         if end < len(docnums):
             postwriter._write_block()
