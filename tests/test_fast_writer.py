@@ -1,7 +1,7 @@
 """The fast segment writer (`paperidx.search.writer.FastWriter`): what Whoosh's own writer
 writes -- byte for byte when it compresses every block as Whoosh does, the same postings with
-its one-posting blocks stored uncompressed -- for every commit a daily ingest makes, merges
-and updates included, and the same terms as the field's analyzer for any text.
+its blocks of few postings stored uncompressed -- for every commit a daily ingest makes,
+merges and updates included, and the same terms as the field's analyzer for any text.
 
 Real papers (the shared arXiv slice) go through both writers. No timing is asserted.
 """
