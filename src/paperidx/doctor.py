@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from paperidx import state
 from paperidx.errors import IndexDamagedError, LibraryError, NotFoundError
 from paperidx.locking import writer_lock
-from paperidx.results import Finding
+from paperidx.reports import Finding
 
 if TYPE_CHECKING:
     from paperidx.index_sync import IndexSync

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from http.client import HTTPResponse
 
     from paperidx.library import Library
-    from paperidx.results import IngestReport
+    from paperidx.reports import IngestReport
 
 HF_URL_ENV = "PAPERIDX_HF_URL"
 ARXIV_URL_ENV = "PAPERIDX_ARXIV_URL"

@@ -25,15 +25,7 @@ from paperidx.errors import (
 from paperidx.index_sync import IndexSync, Progress, Tracker, tracked
 from paperidx.locking import writer_lock
 from paperidx.paths import LibraryPaths, resolve_home
-from paperidx.results import (
-    FileReport,
-    Finding,
-    Hit,
-    IngestReport,
-    LibraryStats,
-    SearchResult,
-    StoredPaper,
-)
+from paperidx.results import Hit, SearchResult, StoredPaper
 from paperidx.state import PaperState, StateFilter, Watch
 from paperidx.store import Store, StoreWriter
 
@@ -41,6 +33,7 @@ if TYPE_CHECKING:
     from paperidx.models import Paper
     from paperidx.parsing.base import CarriedWatch, ParseOptions, RawRecord
     from paperidx.reading import Source
+    from paperidx.reports import FileReport, Finding, IngestReport, LibraryStats
     from paperidx.search.ranking import IndexResults
 
 T = TypeVar("T")
@@ -128,6 +121,7 @@ class Library:
         self, arguments: list[str], options: IngestOptions = IngestOptions()
     ) -> IngestReport:
         from paperidx.reading import expand
+        from paperidx.reports import IngestReport
 
         sources = expand(arguments)
         report = IngestReport()
@@ -144,6 +138,8 @@ class Library:
 
     def ingest_records(self, records: Iterable[RawRecord], source: str) -> FileReport:
         """Ingest records made by a program rather than read from a file (benchmarks, tools)."""
+        from paperidx.reports import FileReport
+
         file_report = FileReport(source=source, format="records")
         with writer_lock(self.paths.lock, purpose="ingest", on_wait=self.on_message):
             store = self._store_for_writing()
@@ -157,6 +153,7 @@ class Library:
         from paperidx.parsing import detect_format, parser_for, unreadable
         from paperidx.parsing.base import CarriedWatch, Notice, ParseOptions, RawRecord, Skipped
         from paperidx.reading import read_head, read_lines
+        from paperidx.reports import FileReport
 
         report = FileReport(source=source.name, format=options.format or "?")
         head = ""
@@ -381,6 +378,8 @@ class Library:
         )
 
     def stats(self) -> LibraryStats:
+        from paperidx.reports import LibraryStats
+
         store = self._store_for_reading()
         first, last = store.date_range()
         return LibraryStats(
@@ -508,7 +507,7 @@ class Library:
         star it resembles most. Offline and with nothing to train: the index is the model.
         """
         from paperidx.search import ranking
-        from paperidx.search.ranking import IndexResults, RawHit
+        from paperidx.search.ranking import IndexResults
 
         store = self._store_for_reading()
         starred = store.read_state(lambda db: state.marked(db, "starred", MAX_RECOMMEND_SEEDS))
@@ -521,17 +520,14 @@ class Library:
         picks = self._sync.read(
             store,
             lambda index: IndexResults(
-                hits=[
-                    RawHit(r.paper_id, r.score, because=r.because)
-                    for r in ranking.recommend(
-                        index,
-                        {pid: p.searchable_text for pid, p in liked.items()},
-                        {pid: p.searchable_text for pid, p in disliked.items()},
-                        set(read),
-                        limit=limit,
-                        dislike_weight=dislike_weight,
-                    )
-                ],
+                hits=ranking.recommend(
+                    index,
+                    {pid: p.searchable_text for pid, p in liked.items()},
+                    {pid: p.searchable_text for pid, p in disliked.items()},
+                    set(read),
+                    limit=limit,
+                    dislike_weight=dislike_weight,
+                ),
                 total=0,
             ),
         )

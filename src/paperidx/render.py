@@ -16,20 +16,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
-from paperidx.exporters.records import csv_cell, json_text
-from paperidx.results import (
-    Finding,
-    Hit,
-    IngestReport,
-    LibraryStats,
-    SearchResult,
-    StoredPaper,
-)
+from paperidx.results import Hit, SearchResult, StoredPaper
 from paperidx.text import inert
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from paperidx.reports import Finding, IngestReport, LibraryStats
     from paperidx.state import Watch
 
 OutputFormat = Literal["table", "tsv", "json", "jsonl", "csv", "bibtex", "markdown"]
@@ -171,6 +164,9 @@ def _papers_table(papers: list[StoredPaper], out: TextIO) -> None:
 
 
 def write_paper(paper: StoredPaper, fmt: OutputFormat, out: TextIO) -> None:
+    # csv and json load only for the formats that write them (not for `search`).
+    from paperidx.exporters.records import csv_cell, json_text
+
     if fmt == "table":
         _paper_view(paper, out)
     elif fmt == "tsv":
@@ -285,6 +281,8 @@ def write_stats(stats: LibraryStats, fmt: OutputFormat, out: TextIO) -> None:
     elif fmt == "tsv":
         _write_tsv(out, record.items())
     elif fmt == "json":
+        from paperidx.exporters.records import json_text
+
         out.write(json_text(record) + "\n")
     else:
         _write_records(out, [record], fmt)

@@ -66,6 +66,7 @@ class PaperSet:
 class RawHit:
     paper_id: str
     score: float
+    # A recommendation's reason: the id of the starred paper it resembles most.
     because: str | None = None
 
 
@@ -77,13 +78,6 @@ class IndexResults:
     terms: set[str] = field(default_factory=set)
     notices: list[str] = field(default_factory=list)
     explanation: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class Recommendation:
-    paper_id: str
-    score: float
-    because: str  # the id of the starred paper it resembles most
 
 
 # -- the entry points ---------------------------------------------------------------------
@@ -167,7 +161,7 @@ def recommend(
     *,
     limit: int,
     dislike_weight: float | None = None,
-) -> list[Recommendation]:
+) -> list[RawHit]:
     """Papers most like the `liked` ones (id -> text), least like the `disliked`.
 
     Each liked paper votes for its nearest papers (its Bo1 key terms scored with the same
@@ -421,7 +415,7 @@ def _recommend(
     limit: int,
     *,
     dislike_weight: float,
-) -> list[Recommendation]:
+) -> list[RawHit]:
     excluded_docs = DocFilter.of_papers(searcher, excluded | set(liked), allow=False)
     votes: dict[int, float] = {}
     because: dict[int, tuple[float, str]] = {}
@@ -435,7 +429,7 @@ def _recommend(
                     because[doc] = (share, paper_id)
     best = heapq.nlargest(limit, ((d, v) for d, v in votes.items() if v > 0), key=lambda kv: kv[1])
     return [
-        Recommendation(searcher.stored_fields(doc)[fields.ID], score, because[doc][1])
+        RawHit(searcher.stored_fields(doc)[fields.ID], score, because[doc][1])
         for doc, score in best
         if doc in because
     ]
