@@ -29,6 +29,36 @@ def test_fast_positions_equal_the_analyzer_positions(text: str, wanted: set[str]
     assert term_positions(text, wanted) == positions_by_analyzer(text, wanted)
 
 
+# Words of the sample, stop words, hyphenated compounds and words that stem alike, joined
+# by spaces and punctuation: texts where a term repeats and comes from several words.
+_PIECES = st.sampled_from(
+    [
+        *WORDS[:400:7],
+        *("the", "of", "a", "is", "gaussian", "splatting", "splats", "splat", "Splat"),
+        *("low-rank", "gpt-4", "mixture-of-experts", "the-of", "a--b", "1.8", "GPT-4o"),
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(_PIECES, st.sampled_from([" ", ", ", ". ", " (", ") "])), max_size=80),
+    st.sets(st.sampled_from([*WORDS[:400:7], "gaussian", "splat", "gpt", "lowrank"]), min_size=1),
+)
+def test_positions_equal_the_analyzer_on_texts_with_repeats_and_compounds(
+    pieces: list[tuple[str, str]], wanted: set[str]
+) -> None:
+    text = "".join(word + gap for word, gap in pieces)
+    assert term_positions(text, wanted) == positions_by_analyzer(text, wanted)
+
+
+def test_a_term_from_several_words_has_its_positions_in_order() -> None:
+    text = "Splatting splats; the splat, low-rank lowrank splatting"
+    expected = {"splat": [0, 1, 2, 7], "lowrank": [5, 6]}
+    assert term_positions(text, {"splat", "lowrank"}) == (expected, 8)
+    assert positions_by_analyzer(text, {"splat", "lowrank"}) == (expected, 8)
+
+
 def test_hyphenated_words_index_as_parts_and_joined() -> None:
     assert analyse("GPT-4 and low-rank adaptation") == [
         "gpt",
