@@ -80,24 +80,25 @@ def stem(word: str) -> str | None:
 
 
 _STOP_WORDS = frozenset(STOP_WORDS)
-_PREFIX = 2
+# Porter2 rewrites only a word's last letters -- a final "y" to "i", an "e" added or
+# dropped, a suffix swapped ("capabilities" -> "capabl") -- so a word gives a stem only if
+# it starts with the stem less its last two letters, and with at least its first two,
+# compared with y and i as one letter (tests/test_ranking.py holds every word of the
+# shipped vocabulary to this). A word starting otherwise is not stemmed to be sure.
+_REWRITTEN = 2
+_KEPT = 2
 
 
-def _prefix(text: str) -> str:
-    # Porter2 keeps a word's first letters except that a final "y" may become "i" ("any"
-    # -> "ani"), so prefixes are compared with y and i as one letter.
-    return text[:_PREFIX].replace("y", "i")
+def _prefix(stem: str) -> str:
+    return stem[: max(len(stem) - _REWRITTEN, _KEPT)].replace("y", "i")
 
 
-def _starts_like(word: str, prefixes: frozenset[str]) -> bool:
-    # A stem shorter than the prefix length is its own prefix.
-    if word in exceptional_forms:  # the few words porter2 rewrites whole ("dying" -> "die")
-        return True
-    head = _prefix(word)
-    return head in prefixes or any(head[:n] in prefixes for n in range(1, _PREFIX))
+def _starts_like(word: str, prefixes: tuple[str, ...]) -> bool:
+    # The few words porter2 rewrites whole ("dying" -> "die") are always stemmed.
+    return word.replace("y", "i").startswith(prefixes) or word in exceptional_forms
 
 
-def _could_stem_to(word: str, prefixes: frozenset[str]) -> bool:
+def _could_stem_to(word: str, prefixes: tuple[str, ...]) -> bool:
     """Whether stemming `word` (or a hyphenated part of it) can give a wanted stem."""
     if _starts_like(word, prefixes):
         return True
@@ -127,7 +128,7 @@ class _TermFinder:
 
     def __init__(self, wanted: frozenset[str]) -> None:
         self.wanted = wanted
-        self._prefixes = frozenset(_prefix(term) for term in wanted)
+        self._prefixes = tuple({_prefix(term) for term in wanted})
         self._tokens: dict[str, tuple[str | None, ...]] = {}
         # Every word met so far -> how many index tokens it stands for; and the words
         # among them that give a wanted term.
@@ -144,8 +145,7 @@ class _TermFinder:
             word
             for word in new
             if "-" not in word
-            and word[:1].replace("y", "i") not in prefixes
-            and word[:_PREFIX].replace("y", "i") not in prefixes
+            and not word.replace("y", "i").startswith(prefixes)
             and word not in exceptional_forms
         }
         stop = plain.intersection(_STOP_WORDS)
