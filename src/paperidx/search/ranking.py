@@ -42,7 +42,6 @@ from paperidx.search.expansion import alternatives as expansion_alternatives
 from paperidx.search.index import SearchIndex
 from paperidx.search.plan import QueryPlan, needs_parser
 from paperidx.search.rerank import Texts, rerank
-from paperidx.search.syntax import matched_terms, parse, parser
 from paperidx.search.tuning import (
     KEY_TERMS,
     QUESTION_WORDS,
@@ -308,6 +307,10 @@ def _syntax_search(
     notices: list[str],
     only: DocFilter | None,
 ) -> tuple[list[tuple[str, float]], int, set[str], str]:
+    # Whoosh's query parser loads only for a query that uses the query language: ~2 ms of
+    # every plain search's start-up.
+    from paperidx.search.syntax import matched_terms, parse, parser
+
     q = expand(parse(parser(searcher.schema), text, notices), alternatives)
     if only is not None and only.allow and len(only.docs) <= NARROW_BY_ID:
         # A filter is applied after matching, so a phrase or an AND would still walk its
