@@ -141,13 +141,7 @@ class _TermFinder:
         which is most of the time a search spends here on its first (and only) query."""
         new = words.difference(self._tokens)
         prefixes = self._prefixes
-        plain = {
-            word
-            for word in new
-            if "-" not in word
-            and not word.replace("y", "i").startswith(prefixes)
-            and word not in exceptional_forms
-        }
+        plain = {word for word in new if "-" not in word and not _starts_like(word, prefixes)}
         stop = plain.intersection(_STOP_WORDS)
         others = plain.difference(stop)
         self._tokens.update(dict.fromkeys(stop, _NO_TOKEN))
