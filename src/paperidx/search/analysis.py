@@ -129,38 +129,34 @@ class _TermFinder:
     def __init__(self, wanted: frozenset[str]) -> None:
         self.wanted = wanted
         self._prefixes = tuple({_prefix(term) for term in wanted})
-        self._tokens: dict[str, tuple[str | None, ...]] = {}
-        # Every word met so far -> how many index tokens it stands for; and the words
-        # among them that give a wanted term.
-        self.widths: dict[str, int] = {}
+        # Every word met so far -> its index tokens; and the words among them that give a
+        # wanted term.
+        self.tokens_of: dict[str, tuple[str | None, ...]] = {}
         self.naming: set[str] = set()
 
     def learn(self, words: set[str]) -> None:
         """Memoise the tokens of new words. Most words of an abstract are plain words that
         cannot stem to a wanted term; they are told apart in one pass and stored in bulk
         (the 30 abstracts a search re-ranks hold ~1,500 distinct words, each met once)."""
-        new = words.difference(self._tokens)
+        new = words.difference(self.tokens_of)
         prefixes = self._prefixes
         plain = {word for word in new if "-" not in word and not _starts_like(word, prefixes)}
         stop = plain.intersection(_STOP_WORDS)
         others = plain.difference(stop)
-        self._tokens.update(dict.fromkeys(stop, _NO_TOKEN))
-        self._tokens.update(dict.fromkeys(others, _ONE_OTHER))
-        self.widths.update(dict.fromkeys(stop, 0))
-        self.widths.update(dict.fromkeys(others, 1))
+        self.tokens_of.update(dict.fromkeys(stop, _NO_TOKEN))
+        self.tokens_of.update(dict.fromkeys(others, _ONE_OTHER))
         for word in new.difference(plain):
             self.tokens(word)
 
     def tokens(self, word: str) -> tuple[str | None, ...]:
         """`word` (lower-case) as index tokens: a wanted term, or None for any other."""
-        found = self._tokens.get(word)
+        found = self.tokens_of.get(word)
         if found is None:
             if _could_stem_to(word, self._prefixes):
                 found = tuple(t if t in self.wanted else None for t in analysed(word))
             else:
                 found = (None,) * _placeholders(word)
-            self._tokens[word] = found
-            self.widths[word] = len(found)
+            self.tokens_of[word] = found
             if any(found):
                 self.naming.add(word)
         return found
@@ -181,7 +177,7 @@ def term_positions(text: str, wanted: set[str]) -> tuple[dict[str, list[int]], i
     finder = _finder(frozenset(wanted))
     words = _TOKEN.findall(text.lower())
     finder.learn(set(words))
-    starts = list(accumulate(map(finder.widths.__getitem__, words), initial=0))
+    starts = list(accumulate(map(len, map(finder.tokens_of.__getitem__, words)), initial=0))
     positions: dict[str, list[int]] = {}
     for word in finder.naming.intersection(words):
         terms = finder.tokens(word)
