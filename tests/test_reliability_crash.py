@@ -72,6 +72,8 @@ CRASH_POINTS = {
     "before store commit": ("paperidx.store:StoreWriter.finish", 1),
     # The store committed; the index has not started catching up.
     "after store commit": ("paperidx.search.index:SearchIndex.apply", 1),
+    # The store's log is being copied into its file, on a thread, beside the indexing.
+    "while the store checkpoints": ("paperidx.store:_fold_log", 1),
     # Half-way through adding documents to a new Whoosh segment.
     "inside index writing": ("paperidx.search.writer:FastWriter.add_document", 60),
     # While Whoosh merges the small segments of earlier ingests into the new one.

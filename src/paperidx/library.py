@@ -130,6 +130,9 @@ class Library:
             self._sync.catch_up(store)
             for source in sources:
                 report.files.append(self._ingest_source(store, source, options))
+            if report.new or report.merged:
+                # The papers are committed: their pages reach the file while they are indexed.
+                store.fold_log_in_background()
             self._sync.catch_up(store)
             new_ids = {pid for file in report.files for pid in file.new_ids}
             if new_ids:
