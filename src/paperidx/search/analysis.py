@@ -36,13 +36,16 @@ class HyphenFilter(Filter):  # type: ignore[misc]
             if "-" not in text:
                 yield token
                 continue
-            parts = [part for part in text.split("-") if part]
-            for part in parts:
-                token.text = part
+            for piece in hyphen_pieces(text):
+                token.text = piece
                 yield token
-            if len(parts) > 1:
-                token.text = "".join(parts)
-                yield token
+
+
+def hyphen_pieces(text: str) -> list[str]:
+    """What `HyphenFilter` makes of a token with a hyphen: its parts, then (if more than one)
+    the parts joined."""
+    parts = [part for part in text.split("-") if part]
+    return [*parts, "".join(parts)] if len(parts) > 1 else parts
 
 
 def _analyzer() -> Any:
