@@ -173,7 +173,7 @@ def test_a_commit_writes_the_same_files_as_whoosh(
 ) -> None:
     # As Whoosh: every block compressed.
     monkeypatch.setattr(writer, "COMPRESS_FROM", 1)
-    monkeypatch.setattr(writer, "SMALL_SEGMENT_COMPRESS_FROM", 1)
+    monkeypatch.setattr(writer, "SMALL_SEGMENT_DOCUMENTS", 0)
     day = documents[:papers_in_commit]
     whoosh = _commit(tmp_path / "whoosh", day, SegmentWriter)
     fast = _commit(tmp_path / "fast", day, writer.FastWriter)
@@ -219,10 +219,11 @@ def test_blocks_of_few_postings_are_stored_as_they_are_and_read_alike(
     assert sorted(fast) == sorted(whoosh)
     postings = next(name for name in whoosh if name.endswith(".pst"))
     assert all(level > 0 for _, level in _blocks(whoosh[postings]))
-    smallest = writer.COMPRESS_FROM if lasting else writer.SMALL_SEGMENT_COMPRESS_FROM
     blocks = _blocks(fast[postings])
-    assert {count >= smallest for count, _ in blocks} == {True, False}
-    assert all((level > 0) == (count >= smallest) for count, level in blocks)
+    assert {count >= writer.COMPRESS_FROM for count, _ in blocks} == {True, False}
+    # A lasting segment compresses blocks of two postings or more; a small one, none.
+    compressed = [lasting and count >= writer.COMPRESS_FROM for count, _ in blocks]
+    assert [level > 0 for _, level in blocks] == compressed
     assert index_content(tmp_path, "fast") == index_content(tmp_path, "whoosh")
 
 

@@ -112,7 +112,7 @@ def test_a_worker_writes_the_same_segment_files_as_whoosh(
 
     # As Whoosh: every block compressed.
     monkeypatch.setattr(writer, "COMPRESS_FROM", 1)
-    monkeypatch.setattr(writer, "SMALL_SEGMENT_COMPRESS_FROM", 1)
+    monkeypatch.setattr(writer, "SMALL_SEGMENT_DOCUMENTS", 0)
     written: dict[str, dict[str, bytes]] = {}
     for kind in ("whoosh", "worker"):
         folder = tmp_path / kind

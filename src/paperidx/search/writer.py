@@ -8,7 +8,8 @@ each term's postings together as documents arrive in document-number order (only
 are sorted), writes a term whose postings fit one block in one go (`_write_field`) and a
 longer one a block at a time (`_write_term`), and reads the segment's field lengths into
 memory once (`_MemoryLengths`). The bytes written are Whoosh's own, but for blocks of few
-postings, stored uncompressed (`COMPRESS_FROM`, `SMALL_SEGMENT_COMPRESS_FROM`);
+postings, and every block of a small segment, stored uncompressed (`COMPRESS_FROM`,
+`SMALL_SEGMENT_DOCUMENTS`);
 tests/test_fast_writer.py compares the files.
 
 Used for every commit of the index (`SearchIndex.apply`) except a bulk one in this process,
@@ -48,13 +49,13 @@ from paperidx.search.analysis import TOKEN_PATTERN, HyphenFilter, hyphen_pieces
 # compressed. Two postings already shrink by 15%, so a lasting segment compresses them.
 COMPRESS_FROM = 2
 # A segment of a few documents (a daily digest's) is soon folded into a larger one by
-# Whoosh's merge policy, which compresses every block again. Each zlib call costs ~8 µs,
-# mostly setting up its window: blocks of up to 7 postings, 1,000 of the 67-paper sample's
-# 1,170 compressed blocks, are written as they are there: ~10 ms of its commit, for a
-# segment 6% larger (641 -> 682 KB) until it is merged. (In a 20k-paper bulk build the same
-# cut-off saves no time and makes the index 2.4% larger.)
+# Whoosh's merge policy, which compresses every block again. Each zlib call costs ~8-15 µs,
+# mostly setting up its window: such a segment's blocks are all written as they are. On the
+# 67-paper sample: ~17 ms less of its commit than compressing every block (~7 ms less than
+# compressing those of 8 postings or more), for a segment of 792 KB instead of 641 KB (682)
+# until it is merged. (In a 20k-paper bulk build, leaving blocks of up to 7 postings
+# uncompressed saved no time and made the index 2.4% larger.)
 SMALL_SEGMENT_DOCUMENTS = 1_000
-SMALL_SEGMENT_COMPRESS_FROM = 8
 
 _TERM_INFO = W3TermInfo._struct
 
@@ -156,13 +157,12 @@ class FastWriter(SegmentWriter):  # type: ignore[misc]
             writer = self.fieldwriter
             if _writes_blocks(writer):
                 # Each field's postings writer is made with the codec's level.
-                level = writer._codec._compression
                 small = self.docnum < SMALL_SEGMENT_DOCUMENTS
-                smallest = SMALL_SEGMENT_COMPRESS_FROM if small else COMPRESS_FROM
+                level = 0 if small else writer._codec._compression
                 for fieldname in sorted(self._terms):
                     writer.start_field(fieldname, self.schema[fieldname])
                     terms = self._terms[fieldname]
-                    _write_field(writer, terms, lengths.of(fieldname), level, smallest)
+                    _write_field(writer, terms, lengths.of(fieldname), level, COMPRESS_FROM)
                     writer.finish_field()
             else:
                 writer.add_postings(self.schema, lengths, self._in_order())
@@ -263,6 +263,9 @@ def _block_bounds(
     """A block's shortest and longest field length (None and 0 when no document has one)
     and its highest weight, as `W3PostingsWriter.add_posting` tracks them: the maximum
     starts at int 0 and is pickled as such when nothing beats it."""
+    if len(ids) == 1:  # most terms of a daily segment: the same, without the lists
+        length, weight = lengths(ids[0]), weights[0]
+        return (length or None, length or 0, weight if weight > 0 else 0)
     known = [length for length in map(lengths, ids) if length]
     highest = max(weights)
     return (
@@ -423,6 +426,8 @@ def _distinct(values: list[bytes]) -> list[bytes]:
     """`values` with no object twice. Whoosh pickles a block's values, and pickle writes an
     object it has seen before as a back-reference: `_fast_index` shares the encodings of
     single positions, which would change the bytes written (not what they decode to)."""
+    if len(values) < 2:
+        return values
     seen: set[int] = set()
     for number, value in enumerate(values):
         if id(value) in seen:
