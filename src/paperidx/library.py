@@ -45,6 +45,8 @@ MAX_RECOMMEND_SEEDS = 100
 
 @dataclass(frozen=True, slots=True)
 class IngestOptions:
+    """How `Library.ingest` reads its inputs (each left None is detected)."""
+
     format: str | None = None
     encoding: str | None = None
     # None: what the input says, and today's date (see `paperidx.parsing.base.ParseOptions`).

@@ -15,6 +15,8 @@ HOME_ENV = "PAPERIDX_HOME"
 
 @dataclass(frozen=True, slots=True)
 class LibraryPaths:
+    """Where a library keeps each of its files, under its home folder."""
+
     home: Path
 
     @property

@@ -58,6 +58,8 @@ class FileReport:
 
 @dataclass(slots=True)
 class IngestReport:
+    """What an ingest did: one report per input, and the watches' new matches."""
+
     files: list[FileReport] = field(default_factory=list)
     # Watch name -> papers of this ingest it matched (see `Library.ingest`).
     watches: dict[str, int] = field(default_factory=dict)
@@ -85,6 +87,8 @@ class IngestReport:
 
 @dataclass(frozen=True, slots=True)
 class LibraryStats:
+    """The numbers `paperidx stats` shows."""
+
     papers: int
     digests: int
     first_date: dt.date | None

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class StoredPaper:
+    """A paper as the record store holds it (what search, show and export read)."""
+
     id: str
     title: str
     abstract: str
@@ -67,6 +69,8 @@ class StoredPaper:
 
 @dataclass(frozen=True, slots=True)
 class Hit:
+    """One result of a search: the paper, its rank and score, and its snippet."""
+
     rank: int
     paper: StoredPaper
     score: float
@@ -87,6 +91,8 @@ class Hit:
 
 @dataclass(slots=True)
 class SearchResult:
+    """The hits of one query, with the messages and explanation that go with them."""
+
     query: str
     hits: list[Hit]
     total: int

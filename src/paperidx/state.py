@@ -69,6 +69,8 @@ class PaperState:
 
 @dataclass(frozen=True, slots=True)
 class Watch:
+    """A saved query matched against every ingest's new papers."""
+
     name: str
     query: str
     exclude: str = ""

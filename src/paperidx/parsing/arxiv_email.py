@@ -112,6 +112,8 @@ _FIELDS = {
 
 @dataclass(slots=True)
 class _Entry:
+    """One listing of the mailing, as its lines arrive."""
+
     line: int
     arxiv_id: str | None
     fields: dict[str, str] = field(default_factory=dict)

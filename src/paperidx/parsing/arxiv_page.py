@@ -245,6 +245,8 @@ _VERSION_ONE = lazy_compile(r"\[v1\]\s*([^()\[\]]*?\d{4})", re.IGNORECASE)
 
 @dataclass(slots=True)
 class _Open:
+    """An element the parser is inside, and the role it gives its text."""
+
     tag: str
     role: str | None
     effective: str | None  # its own role, or the nearest enclosing element's
@@ -741,6 +743,8 @@ def _looks_like_names(text: str) -> bool:
 
 @dataclass(slots=True)
 class _TextEntry:
+    """One entry of a text listing, and where its lines are going."""
+
     entry: _Entry
     field: str | None = None  # the field the last line went to
     empty_label: bool = False  # a label whose value is on the next line

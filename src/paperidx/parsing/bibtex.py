@@ -90,6 +90,8 @@ class _EntryError(Exception):
 
 @dataclass(slots=True)
 class _Entry:
+    """One `@kind{key, ...}` entry's fields."""
+
     kind: str
     key: str
     line: int

@@ -135,6 +135,8 @@ _FEED_FIELDS = frozenset({"pubDate", "lastBuildDate", "date", "updated", "totalR
 
 @dataclass(slots=True)
 class _Item:
+    """One feed item's element, with where it started."""
+
     line: int
     number: int
     element: Element | None  # None: the item was too large and was not kept
@@ -292,6 +294,8 @@ def _describe_xml_error(error: SyntaxError, size: int) -> str:
 
 @dataclass(slots=True)
 class _Context:
+    """What the feed says about all its items: its day, and the ids seen."""
+
     feed_day: dt.date | None = None
     fallback_day: dt.date | None = None
     used_item_dates: bool = False

@@ -198,6 +198,8 @@ _LINK_KEYS = ("githubRepo", "projectPage")
 
 @dataclass(slots=True)
 class _Card:
+    """One paper card of the page, as its markup arrives."""
+
     line: int
     href_id: str | None = None
     title: TextBuffer = field(default_factory=TextBuffer)

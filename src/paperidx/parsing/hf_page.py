@@ -198,6 +198,8 @@ def _is_search(url: str | None) -> bool:
 
 @dataclass(slots=True)
 class _Header:
+    """The capture's own metadata: where it ends, its date and address."""
+
     end: int = 0  # index of the first line after the capture's own metadata
     capture_date: dt.date | None = None
     url: str | None = None
@@ -249,6 +251,8 @@ def _take_metadata(header: _Header, pairs: Iterable[tuple[str, str]]) -> None:
 
 @dataclass(slots=True)
 class _Preamble:
+    """What comes before the first card: the page's date, and what was skipped."""
+
     page_date: _ShownDate | None = None
     skipped: list[Skipped] = field(default_factory=list)
 
@@ -393,6 +397,8 @@ _CardPart = Literal["upvotes", "authors", "organisation", "text"]
 
 @dataclass(slots=True)
 class _Context:
+    """What every card of the page is read with."""
+
     references: dict[str, str]
     years: _YearResolver
     default_date: dt.date | None  # for cards without a date of their own
@@ -436,6 +442,8 @@ class _NoiseCollector:
 
 @dataclass(slots=True)
 class _Card:
+    """One card's record, and what was seen of it so far."""
+
     record: RawRecord
     shown_date: _ShownDate | None = None
     has_abstract: bool = False

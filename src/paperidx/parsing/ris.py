@@ -50,6 +50,8 @@ _ARXIV_TAGS = ("UR", "L1", "L2", "M3", "AN", "ID", "JO", "T2", "JF", "JA", "N1",
 
 @dataclass(slots=True)
 class _Record:
+    """One `TY` ... `ER` record's tags, as its lines arrive."""
+
     line: int
     tags: dict[str, list[str]] = field(default_factory=dict)
     size: int = 0

@@ -74,6 +74,8 @@ def sniff(head: str) -> float:
 
 @dataclass(slots=True)
 class _Result:
+    """One result of the alert, as its markup arrives."""
+
     line: int
     href: str = ""
     title: TextBuffer = field(default_factory=TextBuffer)

@@ -105,6 +105,8 @@ def build_schema() -> whoosh_fields.Schema:
 
 @dataclass(slots=True)
 class IndexState:
+    """The index's state file: its schema, and the store revision it holds."""
+
     schema: int = SCHEMA_VERSION
     revision: int = 0
     # Whoosh's commit generation when `revision` was recorded. An index whose generation is

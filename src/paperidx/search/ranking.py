@@ -63,6 +63,8 @@ class PaperSet:
 
 @dataclass(slots=True)
 class RawHit:
+    """One ranked paper, by id, before the store fills in the record."""
+
     paper_id: str
     score: float
     # A recommendation's reason: the id of the starred paper it resembles most.
@@ -71,6 +73,8 @@ class RawHit:
 
 @dataclass(slots=True)
 class IndexResults:
+    """What one search of the index found, and how it read the query."""
+
     hits: list[RawHit]
     total: int
     # Analyzed (stemmed) query terms, for snippets.
