@@ -399,7 +399,7 @@ def _word_terms(analyzer: Any) -> Callable[[str], tuple[bytes, ...]]:
     from paperidx.search.lexicon import stems
 
     table = stems()
-    stop, stemmer = analyzer.items[3], analyzer.items[4]
+    *_, stop, stemmer = analyzer.items
     stem, ignore = stemmer.stemfn, stemmer.ignore
     stoplist, shortest, longest = stop.stops, stop.min, stop.max
 
