@@ -437,11 +437,12 @@ class Store:
         checkpoint never waits for, or blocks, this process's reads and writes; if it
         fails, nothing is lost: close copies the log as it always did.
         """
-        if self._folding is None:
-            self._folding = threading.Thread(
-                target=_fold_log, args=(self.path,), name="paperidx-checkpoint", daemon=True
-            )
-            self._folding.start()
+        if self._folding is not None and self._folding.is_alive():
+            return  # one copy at a time: the next close or call copies what it left
+        self._folding = threading.Thread(
+            target=_fold_log, args=(self.path,), name="paperidx-checkpoint", daemon=True
+        )
+        self._folding.start()
 
     def close(self) -> None:
         if self._folding is not None:
