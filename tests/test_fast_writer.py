@@ -8,12 +8,14 @@ Real papers (the shared arXiv slice) go through both writers. No timing is asser
 
 from __future__ import annotations
 
+import io
 import json
 import pickle
 import struct
+import zlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from hypothesis import given, settings
@@ -21,7 +23,7 @@ from hypothesis import strategies as st
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec
 from whoosh.writing import SegmentWriter
 
-from paperidx.search import fields, index, storage, writer
+from paperidx.search import fields, first_stage, index, storage, writer
 
 from .conftest import invoke
 from .index_support import (
@@ -185,8 +187,15 @@ def test_a_commit_writes_the_same_files_as_whoosh(
         assert fast[file_name] == content, file_name
 
 
-def _blocks(postings_file: bytes) -> list[tuple[int, int]]:
-    """(postings, compression level) of every block of a segment's postings file."""
+class _Block(NamedTuple):
+    postings: int
+    level: int  # zlib level, 0 for a block stored as it is
+    last: int  # the block's last document number (from its header)
+    data: bytes  # the block's pickled (id deltas, weights, values), inflated
+
+
+def _blocks(postings_file: bytes) -> list[_Block]:
+    """Every block of a segment's postings file."""
     blocks = []
     position = 0
     while position < len(postings_file):
@@ -194,8 +203,10 @@ def _blocks(postings_file: bytes) -> list[tuple[int, int]]:
             position += 4
         (length,) = struct.unpack_from("!i", postings_file, position)
         position += 4
-        info = pickle.loads(postings_file[position : position + abs(length)])  # data follows
-        blocks.append((info[0], info[3]))
+        stream = io.BytesIO(postings_file[position : position + abs(length)])
+        info = pickle.load(stream)  # the block's data follows its header
+        data = stream.read()
+        blocks.append(_Block(info[0], info[3], info[1], zlib.decompress(data) if info[3] else data))
         position += abs(length)
     return blocks
 
@@ -218,12 +229,20 @@ def test_blocks_of_few_postings_are_stored_as_they_are_and_read_alike(
     fast = _commit(tmp_path / "fast", commit, writer.FastWriter)
     assert sorted(fast) == sorted(whoosh)
     postings = next(name for name in whoosh if name.endswith(".pst"))
-    assert all(level > 0 for _, level in _blocks(whoosh[postings]))
+    assert all(block.level > 0 for block in _blocks(whoosh[postings]))
     blocks = _blocks(fast[postings])
-    assert {count >= writer.COMPRESS_FROM for count, _ in blocks} == {True, False}
+    assert {block.postings >= writer.COMPRESS_FROM for block in blocks} == {True, False}
     # A lasting segment compresses blocks of two postings or more; a small one, none.
-    compressed = [lasting and count >= writer.COMPRESS_FROM for count, _ in blocks]
-    assert [level > 0 for _, level in blocks] == compressed
+    compressed = [lasting and block.postings >= writer.COMPRESS_FROM for block in blocks]
+    assert [block.level > 0 for block in blocks] == compressed
+    # A small segment pickles with protocol 3 (bytes as they are), a lasting one as Whoosh.
+    assert {block.data[:2] for block in blocks} == {b"\x80\x02" if lasting else b"\x80\x03"}
+    # Either way the first stage reads a block's ids and weights without unpickling it all.
+    for block in blocks:
+        if block.postings >= 4:
+            found = first_stage._ids_and_weights(block.data, block.postings)
+            assert found is not None
+            assert sum(found[0]) == block.last
     assert index_content(tmp_path, "fast") == index_content(tmp_path, "whoosh")
 
 
