@@ -392,3 +392,31 @@ def test_narrowing_to_the_newest_segment_skips_the_others(
     assert [(h.paper_id, round(h.score, 6)) for h in narrowed.hits] == expected
     assert expected
     assert segments and set(segments) == {len(added)}  # only the newest segment was read
+
+
+def test_narrowing_to_papers_of_both_segments_finds_them_in_each(
+    two_segments: tuple[str, set[str]],
+) -> None:
+    """`is:` filters name papers of any age: each is found in its own segment (the newest is
+    looked in first), with the scores the whole search gives it."""
+    from pathlib import Path
+
+    from paperidx.library import Library
+    from paperidx.search import ranking
+    from paperidx.search.ranking import PaperSet
+
+    home, added = two_segments
+    with Library.open(Path(home)) as opened:
+        index = opened._sync.index()
+        older = {p.id for p in opened.list_papers()} - added
+        plan = plan_query("models OR learning")
+        whole = ranking.run(index, plan, limit=500, strict=True, expansions=None)
+        some = set(sorted(added)[::2]) | set(sorted(older)[::3])
+        narrowed = ranking.run(
+            index, plan, limit=500, strict=True, expansions=None, only=PaperSet(some, allow=True)
+        )
+    expected = [(h.paper_id, round(h.score, 6)) for h in whole.hits if h.paper_id in some]
+    assert [(h.paper_id, round(h.score, 6)) for h in narrowed.hits] == expected
+    assert {h.paper_id for h in narrowed.hits} & added and {
+        h.paper_id for h in narrowed.hits
+    } & older

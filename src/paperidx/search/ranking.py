@@ -29,10 +29,12 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from whoosh import query
+from whoosh.reading import TermNotFound
 
 from paperidx.results import StoredPaper
 from paperidx.search import fields, first_stage, spelling
@@ -218,11 +220,29 @@ class DocFilter:
 
     @classmethod
     def of_papers(cls, searcher: Any, ids: set[str], allow: bool) -> DocFilter:
-        numbers = (searcher.document_number(**{fields.ID: pid}) for pid in ids)
-        return cls(frozenset(n for n in numbers if n is not None), allow)
+        return cls(frozenset(_document_numbers(searcher.reader(), ids)), allow)
 
     def keeps(self, doc: int) -> bool:
         return (doc in self.docs) == self.allow
+
+
+def _document_numbers(reader: Any, ids: set[str]) -> Iterator[int]:
+    """The documents of these papers (those the index holds).
+
+    Segments are searched newest first: an ingest's new papers are all in the last one,
+    where Whoosh's `document_number` looks in every older segment first (~0.1 ms a paper
+    at 20k papers, a third of it in the right segment)."""
+    missing = set(ids)
+    for segment, offset in reversed(list(reader.leaf_readers())):
+        for paper_id in list(missing):
+            try:
+                number = segment.first_id(fields.ID, paper_id)
+            except (KeyError, TermNotFound):
+                continue
+            missing.discard(paper_id)
+            yield offset + number
+        if not missing:
+            return
 
 
 def _in_filter(scores: dict[int, float], only: DocFilter | None) -> dict[int, float]:
