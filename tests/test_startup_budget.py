@@ -207,3 +207,35 @@ def test_output_that_cannot_be_written_is_one_line_and_exit_1(
     assert done.stderr.strip().splitlines() == [
         "paperidx: error: cannot write the output: No space left on device"
     ]
+
+
+_GC_PROBE = """
+import gc, sys
+class Watch:  # a finder that only looks: reports the collector's policy as typer loads
+    def find_spec(self, name, path, target=None):
+        if name == "typer":
+            print(gc.get_threshold()[0], gc.isenabled(), file=sys.stderr)
+sys.meta_path.insert(0, Watch())
+sys.argv = ["paperidx", "--version"]
+from paperidx.__main__ import main
+main()
+"""
+
+
+def test_the_command_sets_the_collector_policy_before_its_imports() -> None:
+    """The entry point raises the young generation's threshold before typer, Whoosh or
+    pydantic load, so ~100,000 long-lived objects are not walked as they arrive; the
+    collector stays on (a bulk ingest still collects)."""
+    from paperidx.__main__ import YOUNG_GENERATION_THRESHOLD
+
+    done = subprocess.run(
+        [sys.executable, "-c", _GC_PROBE],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("paperidx ")
+    assert done.stderr.split() == [str(YOUNG_GENERATION_THRESHOLD), "True"]
+    assert YOUNG_GENERATION_THRESHOLD >= 50_000  # what a daily ingest needs to collect nothing
