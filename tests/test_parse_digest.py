@@ -151,6 +151,20 @@ def test_future_yearless_date_rolls_back_a_year() -> None:
     assert found[0].date == dt.date(2025, 12, 30)
 
 
+def test_a_yearless_date_that_cannot_roll_back_keeps_its_year() -> None:
+    """Feb 29 has no leap year before it; year 1 has no year before it (a clock at year 1
+    made the parser fail: found by tests/test_reliability_fuzz.py)."""
+
+    def date_read_on(today: dt.date, shown: str) -> dt.date | None:
+        text = f"{shown}\n\nTitle\n\nAbstract text. With two sentences.\n"
+        found = papers(list(parse_digest(text.splitlines(), ParseOptions(today=today))))
+        return found[0].date
+
+    assert date_read_on(dt.date(2028, 2, 1), "Feb 29") == dt.date(2028, 2, 29)
+    assert date_read_on(dt.date(1, 1, 3), "May 7") == dt.date(1, 5, 7)
+    assert date_read_on(dt.date(2, 1, 3), "May 7") == dt.date(1, 5, 7)
+
+
 def test_date_lines_and_noise_recognition() -> None:
     assert parse_date_line("May 7") == (None, 5, 7)
     assert parse_date_line("Jun 29, 2024") == (2024, 6, 29)

@@ -29,7 +29,7 @@ from paperidx.parsing.base import (
     RawRecord,
     Skipped,
 )
-from paperidx.parsing.common import MONTHS
+from paperidx.parsing.common import MONTHS, make_date
 
 MAX_TITLE_CHARS = 300
 MAX_TITLE_LINES = 4
@@ -123,8 +123,9 @@ class _DateResolver:
             return None
         if not explicit and self.options.year is None and self.options.date is None:
             if date > self.options.today + FUTURE_SLACK:
-                # "Dec 30" read on Jan 2 is last year's December.
-                date = date.replace(year=year - 1) if (month, day) != (2, 29) else date
+                # "Dec 30" read on Jan 2 is last year's December; a Feb 29 (no leap year
+                # before it) or a date in year 1 (none before it) stays as it is.
+                date = make_date(year - 1, month, day) or date
             self.assumed_years.add(date.year)
         return date
 
