@@ -417,6 +417,5 @@ def test_narrowing_to_papers_of_both_segments_finds_them_in_each(
         )
     expected = [(h.paper_id, round(h.score, 6)) for h in whole.hits if h.paper_id in some]
     assert [(h.paper_id, round(h.score, 6)) for h in narrowed.hits] == expected
-    assert {h.paper_id for h in narrowed.hits} & added and {
-        h.paper_id for h in narrowed.hits
-    } & older
+    found = {h.paper_id for h in narrowed.hits}
+    assert found & added and found & older

@@ -230,8 +230,8 @@ def _document_numbers(reader: Any, ids: set[str]) -> Iterator[int]:
     """The documents of these papers (those the index holds).
 
     Segments are searched newest first: an ingest's new papers are all in the last one,
-    where Whoosh's `document_number` looks in every older segment first (~0.1 ms a paper
-    at 20k papers, a third of it in the right segment)."""
+    where Whoosh's `document_number` looks in every older segment first (the sample's 67
+    papers at 20k: 2.7 ms that way, 1.5 ms this way)."""
     missing = set(ids)
     for segment, offset in reversed(list(reader.leaf_readers())):
         for paper_id in list(missing):
