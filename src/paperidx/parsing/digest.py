@@ -117,9 +117,8 @@ class _DateResolver:
         explicit = year is not None
         if year is None:
             year = self._default_year()
-        try:
-            date = dt.date(year, month, day)
-        except ValueError:
+        date = make_date(year, month, day)
+        if date is None:
             return None
         if not explicit and self.options.year is None and self.options.date is None:
             if date > self.options.today + FUTURE_SLACK:
