@@ -83,6 +83,18 @@ def test_search_imports_no_pydantic_no_parser_and_no_report_or_exporter(home: Pa
     assert "whoosh.qparser" in loaded(home, "search", '"gaussian splatting" OR nerf')
 
 
+def test_ingesting_a_text_digest_loads_no_json_html_or_bibtex_reader(tmp_path: Path) -> None:
+    # Detection asks only the formats whose clues the text shows (`parsing.Clue`).
+    modules = loaded(tmp_path, "ingest", str(SAMPLE), "--year", "2024")
+    prefix = "paperidx.parsing."
+    readers = {m.removeprefix(prefix) for m in modules if m.startswith(prefix)}
+    assert "digest" in readers  # it did read the sample
+    assert not readers & {
+        *("hf_api", "hf_html", "hf_page", "feed", "bibtex", "csl_json", "jsonl"),
+        *("scholar_alert", "arxiv_page", "arxiv_email", "markdown_digest"),
+    }
+
+
 @pytest.mark.parametrize(
     ("argv", "built"),
     [
