@@ -95,6 +95,8 @@ EACH_WAY_IN = [
     ("markdown", "| Title | Link |\n|:--|:--|\n| A | https://arxiv.org/abs/2401.00001 |\n"),
     ("markdown", "# Notes\n\nSee arXiv:2401.00001 on caching.\n"),
     ("bibtex", "@article{key,\n  title = {A title},\n}\n"),
+    ("ris", "TY  - JOUR\nTI  - A title\nAU  - Ada\nER  - \n"),
+    ("ris", "TY\t-\tJOUR\nTI - A title\nAU\t -\tAda\nER -\n"),
     ("feed", '<?xml version="1.0"?>\n<rss version="2.0"><channel></channel></rss>\n'),
     ("arxiv-html", 'Saved:\n<html><head><meta name="citation_arxiv_id" content="2401.00001">'),
     ("hf-html", "\ufeff <!-- saved from url=(0029)https://huggingface.co/papers -->\n<html>\n"),

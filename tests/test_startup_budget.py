@@ -91,7 +91,7 @@ def test_ingesting_a_text_digest_loads_no_json_html_or_bibtex_reader(tmp_path: P
     assert "digest" in readers  # it did read the sample
     assert not readers & {
         *("hf_api", "hf_html", "hf_page", "feed", "bibtex", "csl_json", "jsonl"),
-        *("scholar_alert", "arxiv_page", "arxiv_email", "markdown_digest"),
+        *("scholar_alert", "arxiv_page", "arxiv_email", "markdown_digest", "ris"),
     }
 
 

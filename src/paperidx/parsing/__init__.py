@@ -121,6 +121,8 @@ _CLUES: dict[str, Clue] = {
     "jsonl": Clue(opens="{"),
     "json": _JSON,
     "bibtex": Clue(words=("@",)),  # an entry: `@article{`
+    # the `TY  - ` line (`_SNIFF_TY`: one or two blanks before the dash)
+    "ris": Clue(words=tuple(f"ty{blanks}-" for blanks in (" ", "\t", "  ", " \t", "\t ", "\t\t"))),
     # headings, a table, or front matter: every path of its sniffer needs one
     "markdown": Clue(words=("#", "|", "---")),
 }
