@@ -165,14 +165,19 @@ def test_fast_analysis_of_any_text_is_the_analyzers(
 
 
 # A day's digest (every term's postings fit one block, written by `_write_field` itself) and
-# every paper at once (common words fill several blocks: `_write_term`).
+# every paper at once (common words fill several blocks: `_write_term`); the term table's
+# rows written in one go, or through Whoosh's `add` for a table `_TermRows` does not know.
+@pytest.mark.parametrize("rows_in_one_go", [True, False])
 @pytest.mark.parametrize("papers_in_commit", [PAPERS_A_DAY, DAYS * PAPERS_A_DAY])
 def test_a_commit_writes_the_same_files_as_whoosh(
     documents: list[dict[str, Any]],
     papers_in_commit: int,
+    rows_in_one_go: bool,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    if not rows_in_one_go:
+        monkeypatch.setattr(writer, "OrderedHashWriter", type("AnotherTable", (), {}))
     # As Whoosh: every block compressed.
     monkeypatch.setattr(writer, "COMPRESS_FROM", 1)
     monkeypatch.setattr(writer, "SMALL_SEGMENT_DOCUMENTS", 0)
