@@ -79,10 +79,14 @@ class Fit:
         return float(self.a * papers**self.b)
 
     def reaches(self, value: float) -> float | None:
-        """The library size at which the fitted curve reaches `value` (None: it never does)."""
+        """The library size at which the fitted curve reaches `value` (None: it never does,
+        or only past any size a float holds, as a nearly flat curve does)."""
         if self.b <= 0 or value <= 0:
             return None
-        return float((value / self.a) ** (1 / self.b))
+        try:
+            return float((value / self.a) ** (1 / self.b))
+        except OverflowError:
+            return None
 
 
 def fit(points: Sequence[tuple[float, float]]) -> Fit:

@@ -23,6 +23,8 @@ def test_fit_recovers_a_power_law_and_inverts_it(scale: ModuleType) -> None:
     assert curve.at(2_600_000) == pytest.approx(0.002 * 2_600_000**1.2)
     assert curve.reaches(curve.at(300_000)) == pytest.approx(300_000)
     assert scale.fit([(10_000, 5.0), (20_000, 5.0)]).reaches(10.0) is None  # flat: never
+    # Nearly flat (a daily ingest at three sizes): only past any size a float holds.
+    assert scale.fit([(10_000, 0.1840), (20_000, 0.1841), (75_000, 0.1842)]).reaches(1.9) is None
 
 
 def test_one_size_is_not_enough_to_fit(scale: ModuleType) -> None:
