@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.2.5"
+__version__ = "0.2.6"
 
 __all__ = ["Library", "Paper", "PaperidxError", "__version__"]
 
