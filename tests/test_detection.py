@@ -68,7 +68,8 @@ def _clue_missing_for_a_claim(head: str) -> list[str]:
     ]
 
 
-def test_the_samples_cover_every_format_with_a_clue() -> None:
+def test_the_samples_cover_every_format_with_a_clue(shared_data: Path) -> None:
+    # The JSON formats' samples are the shared data's (the API days, scraped days, listings).
     claimed = {_asking_every_sniffer(head) for head in HEADS.values()}
     assert set(parsing._CLUES) <= claimed
 
