@@ -271,7 +271,7 @@ def _write_field(
         postfile.write(block)
         row = _TERM_INFO.pack(
             False,
-            first if count == 1 else sum(stored),
+            sum(stored),
             count,
             shortest_byte,
             longest_byte,
