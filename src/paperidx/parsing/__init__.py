@@ -81,7 +81,7 @@ class Clue:
     """What an input must show for a format's sniffer to be worth asking: its first
     non-blank character is one of `opens`, or its text (case-folded) holds one of `words`.
 
-    Detection imports a format's module only to ask its sniffer, and importing all fifteen
+    Detection imports a format's module only to ask its sniffer, and importing every one
     costs ~12 ms (their dataclasses and the modules they use): a plain-text digest need not
     load the JSON, HTML and BibTeX readers (the 67-paper sample's ingest: 288 -> 279 ms,
     medians of 21 interleaved runs; what `tests/test_startup_budget.py` guards). Each clue is
