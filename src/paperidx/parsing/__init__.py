@@ -187,11 +187,9 @@ def _clue_views(head: str) -> tuple[str, str]:
     space and byte-order marks (sniffers strip fewer); the text is seen as the arXiv
     e-mail's sniffer sees it (no-break spaces as spaces, carriage returns gone), and the
     Turkish dotted and dotless I, which a case-blind pattern takes for an i, are i's."""
-    text, stripped = head, head.lstrip().lstrip("\ufeff")
-    while stripped != text:
-        text, stripped = stripped, stripped.lstrip().lstrip("\ufeff")
+    opening = next((c for c in head if not (c.isspace() or c == "\ufeff")), "")
     seen = head.replace("\u00a0", " ").replace("\r", "")
-    return text[:1], seen.replace("\u0130", "i").replace("\u0131", "i").casefold()
+    return opening, seen.replace("\u0130", "i").replace("\u0131", "i").casefold()
 
 
 def unreadable(name: str, head: str, detail: str = "") -> InputError:
